@@ -1,0 +1,134 @@
+# ScratchVM Lab 2 kit. `make help` lists the targets.
+
+BUILD := build
+# Where `make run` runs the VMM, and so where the program's files appear:
+# the directory make was started in (lab2/vm_src/Makefile passes its own).
+RUN_DIR ?= $(CURDIR)
+
+CXX := g++
+CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Werror -MMD -MP
+MUSL_CC := musl-gcc
+NASM := nasm
+PYTEST := /usr/bin/python3 -m pytest
+
+# Debian/Ubuntu packages: to build the lab, and to test the kit.
+BUILD_PACKAGES := make g++ nasm musl-tools
+TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev python3-pytest python3-pytest-timeout strace clang-format
+
+ENGINE_SOURCES := $(wildcard vm_manager/*.cpp)
+ENGINE_OBJECTS := $(ENGINE_SOURCES:vm_manager/%.cpp=$(BUILD)/engine/%.o)
+ENGINE := $(BUILD)/engine/libvmm.a
+UNIT_TEST_SOURCES := $(wildcard tests/unit/*.cpp)
+UNIT_TEST_OBJECTS := $(UNIT_TEST_SOURCES:tests/unit/%.cpp=$(BUILD)/tests/%.o)
+
+GUEST := $(BUILD)/vm_src/boot.bin $(BUILD)/vm_src/app
+LAB := $(BUILD)/lab2/vm_manager
+SOLUTION := $(if $(wildcard solutions/lab2/vm_manager/manager.cpp),$(BUILD)/solutions/vm_manager)
+
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+say := @true
+else
+Q := @
+say := @printf '  %-6s %s\n'
+endif
+
+.PHONY: all alll run run-solution skeleton test unit-test e2e-test deps test-deps clean help
+.DEFAULT_GOAL := all
+
+all: $(GUEST) $(LAB) $(SOLUTION)
+
+# The lab statement spells it this way.
+alll: all
+
+help:
+	@echo "make all (or alll)  build the guest (boot.bin, app) and the VMMs"
+	@echo "make run            run the lab program under YOUR VMM (lab2/vm_manager/manager.cpp)"
+	@echo "make run-solution   run it under the reference VMM"
+	@echo "make test           build everything and run all the tests"
+	@echo "make skeleton       regenerate lab2/vm_manager/manager.cpp from the reference"
+	@echo "make deps           install the packages the kit needs"
+	@echo "make clean          remove build/"
+
+run: $(GUEST) $(LAB)
+	$(Q)cd $(RUN_DIR) && $(abspath $(LAB)) $(ARGS)
+
+run-solution: $(GUEST) $(SOLUTION)
+	$(Q)cd $(RUN_DIR) && $(abspath $(BUILD)/solutions/vm_manager) $(ARGS)
+
+# --- packages -----------------------------------------------------------------
+
+deps: test-deps
+build-deps:
+	$(Q)tools/deps.sh $(BUILD_PACKAGES)
+test-deps:
+	$(Q)tools/deps.sh $(TEST_PACKAGES)
+
+# --- the guest ------------------------------------------------------------------
+
+$(BUILD)/vm_src/boot.bin: vm_src/src/boot.asm | build-deps
+	$(say) NASM $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(NASM) -f bin -w+all -Werror -o $@ $<
+
+# The distribution's musl, unmodified: a static, non-PIE executable linked at 0x400000.
+$(BUILD)/vm_src/app: vm_src/src/app.c | build-deps
+	$(say) MUSL $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+# --- the VMM ---------------------------------------------------------------------
+
+$(BUILD)/engine/%.o: vm_manager/%.cpp | build-deps
+	$(say) CXX $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(ENGINE): $(ENGINE_OBJECTS)
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lab2/vm_manager: lab2/vm_manager/manager.cpp $(ENGINE)
+	$(say) CXX $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) -MF $@.d -Ivm_manager -o $@ $< $(ENGINE)
+
+$(BUILD)/solutions/vm_manager: solutions/lab2/vm_manager/manager.cpp $(ENGINE)
+	$(say) CXX $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) -MF $@.d -Ivm_manager -o $@ $< $(ENGINE)
+
+# The student's file is generated from the reference: never edit both.
+skeleton: | test-deps
+	$(Q)tools/make_skeleton.py solutions/lab2/vm_manager/manager.cpp | clang-format \
+	    --assume-filename=manager.cpp > lab2/vm_manager/manager.cpp.new
+	$(Q)mv lab2/vm_manager/manager.cpp.new lab2/vm_manager/manager.cpp
+	@echo "lab2/vm_manager/manager.cpp regenerated from the reference"
+
+# --- tests --------------------------------------------------------------------------
+
+$(BUILD)/tests/%.o: tests/unit/%.cpp | test-deps
+	$(say) CXX $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) -Ivm_manager -c -o $@ $<
+
+$(BUILD)/tests/unit_tests: $(UNIT_TEST_OBJECTS) $(ENGINE)
+	$(say) LINK $@
+	$(Q)$(CXX) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest -lgtest_main -pthread
+
+unit-test: $(BUILD)/tests/unit_tests
+	$(Q)$(BUILD)/tests/unit_tests --gtest_brief=1
+
+e2e-test: all | test-deps
+	$(Q)$(PYTEST) -q tests/e2e tests/kit
+
+test: | test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit-test
+	$(Q)$(MAKE) --no-print-directory e2e-test
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

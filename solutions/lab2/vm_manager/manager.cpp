@@ -1,0 +1,268 @@
+//! BEGIN SOLUTION
+// manager.cpp, REFERENCE SOLUTION of Lab 2. The student's lab2/vm_manager/manager.cpp
+// is generated from this file (make skeleton): the lines between the
+// "BEGIN SOLUTION" and "ELSE" markers are the answer; the "//! " lines after
+// ELSE are what students get instead.
+//! ELSE
+//! // manager.cpp: YOUR file for Lab 2. Look for the TODO(step 2) comments.
+//! END SOLUTION
+//
+// The VMM of Lab 2: it runs a statically linked Linux program in a KVM
+// micro-VM (one vCPU, a few MiB of memory, no devices, no guest OS) and
+// carries out the program's system calls on the host.
+//
+// Read it top to bottom:
+//   main()            parses the command line and reports errors
+//   run_vm()          builds the machine, then runs the vCPU until the program exits
+//   handle_syscall()  one system call of the program, which arrives as a
+//                     KVM_EXIT_HLT (see vm_src/src/boot.asm, syscall_entry_*)
+//   sys_open() ...    one function per system call
+// The engine in vm_manager/ (see vmm.hpp) does the rest: the KVM objects,
+// bounds-checked guest memory, page tables, the ELF loader, the initial stack.
+
+#include "vmm.hpp"
+
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+using namespace vmm;
+
+// What a system call handler works with.
+struct Guest {
+    GuestMemory& memory; // the guest's physical memory: translates guest pointers
+    GuestFiles& files;   // the guest's file descriptors
+    Trace& trace;        // where the trace lines go
+};
+
+int run_vm(const Options& options);
+std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest);
+int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t mode);
+int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count);
+int64_t sys_close(Guest& guest, uint64_t fd);
+
+int main(int argc, char* argv[])
+{
+    try {
+        const Options options = parse_command_line(argc, argv);
+        if (options.help) {
+            print_usage(stdout);
+            return 0;
+        }
+        return run_vm(options);
+    } catch (const VmmError& error) {
+        // One message that says what happened; the exit status says what kind
+        // of failure it was (see --help).
+        std::fprintf(stderr, "vm_manager: %s\n", error.what());
+        return error.exit_status();
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "vm_manager: %s\n", error.what());
+        return kExitFailed;
+    }
+}
+
+// Builds the machine and runs it. Returns the program's exit status.
+int run_vm(const Options& options)
+{
+    // 1. Open KVM and create an empty virtual machine.
+    Kvm kvm;
+    Vm vm = kvm.create_vm();
+
+    // 2. Guest physical memory: a host buffer that KVM maps at guest address 0.
+    GuestMemory memory(options.memory_size);
+    vm.map_memory(memory);
+
+    // 3. Fill it: the boot code, identity page tables, the program, its stack.
+    const uint64_t boot_address = load_boot_image_file(memory, options.boot_image);
+    const uint64_t page_tables = build_identity_page_tables(memory);
+    const LoadedProgram program = load_elf_file(memory, options.arguments[0]);
+    const uint64_t stack = build_initial_stack(memory, memory.size(), program,
+                                               {options.arguments, {}, host_random_bytes()});
+
+    // 4. Tell boot.asm where the program starts and in which ring it runs.
+    const RingChoice ring = choose_ring(options.ring);
+    write_boot_parameters(memory, boot_address,
+                          {program.entry, stack, page_tables, ring.ring == 3});
+    if (options.verbose) {
+        std::fprintf(stderr, "vm_manager: %s\n", ring.reason.c_str());
+        std::fprintf(stderr,
+                     "vm_manager: %llu MiB of guest memory; boot image at 0x%llx; program "
+                     "entry 0x%llx; stack 0x%llx\n",
+                     static_cast<unsigned long long>(memory.size() >> 20),
+                     static_cast<unsigned long long>(boot_address),
+                     static_cast<unsigned long long>(program.entry),
+                     static_cast<unsigned long long>(stack));
+    }
+
+    // 5. One vCPU, with the CPU features KVM supports (SSE, ...), starting in
+    //    16-bit real mode at the first byte of the boot image.
+    Vcpu vcpu = vm.create_vcpu();
+    vcpu.set_cpuid(*kvm.supported_cpuid());
+    vcpu.start_in_real_mode(boot_address);
+
+    // 6. What the system calls need: the guest's files and the trace.
+    GuestFiles files(options.workdir);
+    Trace trace(options.trace_file);
+
+    // 7. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
+    RunControl control(vcpu, {options.max_exits, options.timeout_seconds});
+    for (;;) {
+        vcpu.run();
+        control.after_exit(vcpu); // counts exits; stops on Ctrl-C, --timeout, --max-exits
+        switch (vcpu.exit_reason()) {
+        case KVM_EXIT_HLT:
+            // The guest executed `hlt`. Only boot.asm's syscall entry does that,
+            // so each KVM_EXIT_HLT is one system call of the program.
+            //! BEGIN SOLUTION
+            if (std::optional<int> exit_status = handle_syscall(vcpu, {memory, files, trace})) {
+                return *exit_status;
+            }
+            //! ELSE
+            //! // TODO(step 2): handle the system call with handle_syscall()
+            //! // instead, and return the exit status it gives when the program exits.
+            //! std::puts("KVM_EXIT_HLT");
+            //! END SOLUTION
+            break; // resume the vCPU after the `hlt`
+        case KVM_EXIT_INTR:
+            break; // a signal interrupted KVM_RUN, and it was not a reason to stop
+        default:
+            throw GuestCrash(vcpu, memory, ring, options.verbose);
+        }
+    }
+}
+
+// One system call. Returns the program's exit status if the call ended it.
+std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
+{
+    // The Linux x86-64 system call convention: the call number in RAX; the
+    // arguments in RDI, RSI, RDX, R10, R8, R9 (R10, not RCX as in a function
+    // call, because `syscall` itself overwrites RCX with the return address);
+    // the result back in RAX: a value, or -errno on failure.
+    kvm_regs& regs = vcpu.regs();
+    //! BEGIN SOLUTION
+    int64_t result;
+    switch (regs.rax) {
+    case SYS_open:
+        result = sys_open(guest, regs.rdi, regs.rsi, regs.rdx);
+        break;
+    case SYS_write:
+        result = sys_write(guest, regs.rdi, regs.rsi, regs.rdx);
+        break;
+    case SYS_close:
+        result = sys_close(guest, regs.rdi);
+        break;
+    case SYS_exit:
+        guest.trace.exit(regs.rdi);
+        return static_cast<int>(regs.rdi & 0xff); // a parent sees the low 8 bits, as on Linux
+    case SYS_arch_prctl:
+        // musl's start-up sets its thread pointer (ARCH_SET_FS). This program
+        // has one thread and no thread-local variables: nothing to do.
+        result = 0;
+        break;
+    case SYS_set_tid_address:
+        // musl's start-up; the result is the thread id. The guest's only thread is 1.
+        result = 1;
+        break;
+    case SYS_exit_group:
+        // musl's _Exit calls exit_group, then exit if exit_group returned: we
+        // let it return and end the run at exit.
+        result = 0;
+        break;
+    default:
+        guest.trace.undefined(regs.rax);
+        result = -ENOSYS;
+        break;
+    }
+    regs.rax = static_cast<uint64_t>(result);
+    vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes
+    return std::nullopt;
+    //! ELSE
+    //! // TODO(step 2): call the sys_ function for the number in regs.rax with
+    //! // its arguments; for SYS_exit, print the trace line and return the
+    //! // status. For now every call is "undefined".
+    //! guest.trace.undefined(regs.rax);
+    //! regs.rax = static_cast<uint64_t>(-ENOSYS);
+    //! vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes
+    //! return std::nullopt;
+    //! END SOLUTION
+}
+
+// open(path, flags, mode): returns the new guest fd, or -errno.
+int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t mode)
+{
+    //! BEGIN SOLUTION
+    // The path is a guest pointer: read the string through GuestMemory, which
+    // checks that every byte lies inside guest memory.
+    const std::optional<std::string_view> path = guest.memory.c_string(path_address, PATH_MAX);
+    int64_t result;
+    if (!path) {
+        result = -EFAULT;
+    } else if (path->size() == PATH_MAX) {
+        result = -ENAMETOOLONG; // no NUL within PATH_MAX bytes, as Linux says
+    } else {
+        // Relative paths resolve in --workdir. The flags and mode numbers mean
+        // the same on the host: the guest speaks the same Linux x86-64 ABI.
+        const std::string host_path(*path);
+        const int host_fd =
+            ::openat(guest.files.workdir_fd(), host_path.c_str(),
+                     static_cast<int>(flags) | O_CLOEXEC, static_cast<mode_t>(mode));
+        result = host_fd < 0 ? -errno : guest.files.add(UniqueFd(host_fd));
+    }
+    guest.trace.open(path ? *path : "(bad address)", flags, mode, result);
+    return result;
+    //! ELSE
+    //! // TODO(step 2): read the path with guest.memory.c_string(), open it
+    //! // with openat(guest.files.workdir_fd(), ...), give the guest its own
+    //! // fd with guest.files.add(), print guest.trace.open(...), and return
+    //! // the guest fd or -errno.
+    //! (void)guest, (void)path_address, (void)flags, (void)mode;
+    //! return -ENOSYS;
+    //! END SOLUTION
+}
+
+// write(fd, buffer, count): returns the number of bytes written, or -errno.
+int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
+{
+    //! BEGIN SOLUTION
+    const int host_fd = guest.files.host_fd(fd);
+    const std::optional<std::span<std::byte>> bytes = guest.memory.range(buffer, count);
+    int64_t result;
+    if (host_fd < 0) {
+        result = -EBADF;
+    } else if (!bytes) {
+        result = -EFAULT; // the buffer is not entirely inside guest memory
+    } else {
+        const ssize_t written = ::write(host_fd, bytes->data(), bytes->size());
+        result = written < 0 ? -errno : written;
+    }
+    guest.trace.write(fd, buffer, count, result);
+    return result;
+    //! ELSE
+    //! // TODO(step 2): find the host fd (guest.files.host_fd()), the host
+    //! // address of the buffer (guest.memory.range()), write, print
+    //! // guest.trace.write(...), and return the count or -errno.
+    //! (void)guest, (void)fd, (void)buffer, (void)count;
+    //! return -ENOSYS;
+    //! END SOLUTION
+}
+
+// close(fd): returns 0, or -errno.
+int64_t sys_close(Guest& guest, uint64_t fd)
+{
+    //! BEGIN SOLUTION
+    const int64_t result = guest.files.close(fd);
+    guest.trace.close(fd, result);
+    return result;
+    //! ELSE
+    //! // TODO(step 2): close it with guest.files.close(), print
+    //! // guest.trace.close(...), and return the result.
+    //! (void)guest, (void)fd;
+    //! return -ENOSYS;
+    //! END SOLUTION
+}

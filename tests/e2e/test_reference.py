@@ -1,0 +1,71 @@
+"""The reference VMM runs the lab program: the trace and the file match what
+the same static binary does natively, as strace reports it."""
+import os
+
+from conftest import LAB_APP, REFERENCE, files_in, native_calls, run, trace_lines
+
+
+def test_lab_program_makes_the_same_calls_as_natively(kvm, tmp_path):
+    native_dir, vm_dir = tmp_path / "native", tmp_path / "vm"
+    native_dir.mkdir()
+    vm_dir.mkdir()
+    calls, native = native_calls(LAB_APP, [], native_dir)
+    assert native.returncode == 0
+    assert [name for name, _, _ in calls] == ["open", "write", "write", "close", "exit_group"]
+
+    vm = run([REFERENCE], cwd=vm_dir)
+
+    assert vm.returncode == 0, vm.stderr
+    assert vm.stdout.splitlines() == trace_lines(calls)
+    assert vm.stderr == ""
+
+
+def test_lab_program_writes_the_same_file_as_natively(kvm, tmp_path):
+    native_dir, vm_dir = tmp_path / "native", tmp_path / "vm"
+    native_dir.mkdir()
+    vm_dir.mkdir()
+    native_calls(LAB_APP, [], native_dir)
+
+    run([REFERENCE], cwd=vm_dir)
+
+    assert files_in(vm_dir) == files_in(native_dir)
+    assert files_in(vm_dir)["ay_caramba"] == b"Hello World !!!\nBye Bye !!!\n"
+    # open(..., 0777) under the umask, as natively
+    assert (vm_dir / "ay_caramba").stat().st_mode == (native_dir / "ay_caramba").stat().st_mode
+
+
+def test_trace_option_writes_the_trace_to_the_file_only(kvm, tmp_path):
+    vm = run([REFERENCE, "--trace", "t.txt"], cwd=tmp_path)
+    reference = run([REFERENCE], cwd=tmp_path)
+
+    assert vm.returncode == 0
+    assert vm.stdout == ""
+    assert (tmp_path / "t.txt").read_text() == reference.stdout
+
+
+def test_workdir_option_decides_where_files_appear(kvm, tmp_path):
+    (tmp_path / "work").mkdir()
+    vm = run([REFERENCE, "--workdir", "work"], cwd=tmp_path)
+
+    assert vm.returncode == 0
+    assert os.listdir(tmp_path / "work") == ["ay_caramba"]
+    assert not (tmp_path / "ay_caramba").exists()
+
+
+def test_ring_0_and_the_default_ring_give_the_same_trace_and_file(kvm, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    default = run([REFERENCE], cwd=tmp_path / "a")
+    ring0 = run([REFERENCE, "--ring", "0"], cwd=tmp_path / "b")
+
+    assert ring0.returncode == default.returncode == 0
+    assert ring0.stdout == default.stdout
+    assert files_in(tmp_path / "a") == files_in(tmp_path / "b")
+
+
+def test_verbose_says_which_ring_and_why(kvm, tmp_path):
+    vm = run([REFERENCE, "--verbose"], cwd=tmp_path)
+
+    assert vm.returncode == 0
+    ring_lines = [line for line in vm.stderr.splitlines() if "ring" in line]
+    assert ring_lines and ring_lines[0].startswith("vm_manager: ring ")

@@ -1,0 +1,59 @@
+#include "boot_image.hpp"
+
+#include "error.hpp"
+#include "guest_layout.hpp"
+#include "host_file.hpp"
+
+#include <cstddef>
+#include <cstring>
+
+namespace vmm {
+
+uint64_t load_boot_image(GuestMemory& memory, std::span<const std::byte> image)
+{
+    BootHeader header;
+    if (image.size() < sizeof header) {
+        throw VmmError("the boot image is too small to be a ScratchVM boot image (" +
+                       std::to_string(image.size()) + " bytes); rebuild it with make");
+    }
+    std::memcpy(&header, image.data(), sizeof header);
+    if (std::memcmp(header.signature, "SCRATCHV", sizeof header.signature) != 0) {
+        throw VmmError("the boot image has no SCRATCHV signature: is --boot a build of "
+                       "vm_src/src/boot.asm?");
+    }
+    if (header.load_address < layout::kPageTablesEnd ||
+        header.load_address > layout::kBootImageEnd ||
+        image.size() > layout::kBootImageEnd - header.load_address) {
+        throw VmmError("the boot image must lie between 0x4000 and 0x10000 (it is assembled for "
+                       "address " +
+                       std::to_string(header.load_address) + ", " + std::to_string(image.size()) +
+                       " bytes)");
+    }
+    memory.write(header.load_address, image, "boot image");
+    return header.load_address;
+}
+
+uint64_t load_boot_image_file(GuestMemory& memory, const std::string& path)
+{
+    const std::vector<std::byte> image = read_host_file(path, "boot image");
+    try {
+        return load_boot_image(memory, image);
+    } catch (const VmmError& error) {
+        throw VmmError(path + ": " + error.what());
+    }
+}
+
+void write_boot_parameters(GuestMemory& memory, uint64_t load_address,
+                           const BootParameters& parameters)
+{
+    memory.write_u64(load_address + offsetof(BootHeader, program_entry), parameters.program_entry,
+                     "boot header");
+    memory.write_u64(load_address + offsetof(BootHeader, program_stack), parameters.program_stack,
+                     "boot header");
+    memory.write_u64(load_address + offsetof(BootHeader, page_tables), parameters.page_tables,
+                     "boot header");
+    memory.write_u64(load_address + offsetof(BootHeader, user_mode), parameters.user_mode ? 1 : 0,
+                     "boot header");
+}
+
+} // namespace vmm

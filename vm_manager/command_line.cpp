@@ -1,0 +1,186 @@
+#include "command_line.hpp"
+
+#include "error.hpp"
+#include "guest_layout.hpp"
+
+#include <getopt.h>
+
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+
+namespace vmm {
+
+namespace {
+
+// The kit's build puts vm_manager in build/<lab>/ and the guest in build/vm_src/,
+// so the defaults are found from wherever vm_manager is started.
+std::string beside_vm_manager(const char* relative)
+{
+    std::error_code error;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error) {
+        return relative;
+    }
+    return (self.parent_path() / relative).lexically_normal().string();
+}
+
+uint64_t parse_number(const std::string& text, const char* option)
+{
+    std::size_t used = 0;
+    unsigned long long value = 0;
+    try {
+        value = std::stoull(text, &used, 0);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || text[0] == '-') {
+        throw UsageError(std::string(option) + " wants a number, not '" + text + "'");
+    }
+    return value;
+}
+
+// "8M", "8MiB", "2G", "4194304"
+uint64_t parse_memory_size(const std::string& text)
+{
+    std::size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
+        ++digits;
+    }
+    const std::string suffix = text.substr(digits);
+    uint64_t unit = 1;
+    if (suffix == "K" || suffix == "KiB") {
+        unit = layout::KiB;
+    } else if (suffix == "M" || suffix == "MiB") {
+        unit = layout::MiB;
+    } else if (suffix == "G" || suffix == "GiB") {
+        unit = layout::GiB;
+    } else if (!suffix.empty()) {
+        throw UsageError("--mem wants a size such as 8M or 1G, not '" + text + "'");
+    }
+    const uint64_t count = parse_number(text.substr(0, digits), "--mem");
+    if (count > layout::kMaxMemorySize / unit) {
+        throw UsageError("--mem " + text + " is more than the 1G this VMM can map");
+    }
+    const uint64_t size = count * unit;
+    if (size < layout::kMinMemorySize || size % layout::kLargePage != 0) {
+        throw UsageError("--mem must be a multiple of 2M between 2M and 1G, not " + text);
+    }
+    return size;
+}
+
+} // namespace
+
+void print_usage(std::FILE* out)
+{
+    std::fputs("Usage: vm_manager [OPTION]... [APP [ARG]...]\n"
+               "Run the statically linked Linux program APP in a KVM micro-VM (one vCPU, no\n"
+               "devices, no guest OS) and carry out its system calls on the host.\n"
+               "\n"
+               "  --boot FILE        boot image (default: ../vm_src/boot.bin beside vm_manager)\n"
+               "  --mem SIZE         guest memory, a multiple of 2M up to 1G (default: 8M)\n"
+               "  --workdir DIR      where the program's relative paths resolve (default: .)\n"
+               "  --trace FILE       write the trace lines to FILE instead of standard output\n"
+               "  --max-exits N      stop the guest after N VM exits\n"
+               "  --timeout SECONDS  stop the guest after SECONDS (decimals allowed)\n"
+               "  --ring 0|3         run the program in ring 0 or ring 3 (default: the ring\n"
+               "                     this machine's KVM supports; --verbose says which)\n"
+               "  --verbose          explain the set-up on standard error\n"
+               "  --help             show this help\n"
+               "\n"
+               "APP defaults to ../vm_src/app beside vm_manager; APP and ARGs become the\n"
+               "program's argv. Options end at APP.\n"
+               "\n"
+               "Exit status: the program's own exit status when it exits;\n"
+               "  124  stopped by --timeout or --max-exits\n"
+               "  125  the guest crashed, or the VMM failed (see the message)\n"
+               "  130  interrupted by Ctrl-C (143: SIGTERM)\n"
+               "  2    usage error\n",
+               out);
+}
+
+Options parse_command_line(int argc, char* argv[])
+{
+    enum { kBoot = 256, kMem, kWorkdir, kTrace, kMaxExits, kTimeout, kRing, kVerbose, kHelp };
+    static const option long_options[] = {
+        {"boot", required_argument, nullptr, kBoot},
+        {"mem", required_argument, nullptr, kMem},
+        {"workdir", required_argument, nullptr, kWorkdir},
+        {"trace", required_argument, nullptr, kTrace},
+        {"max-exits", required_argument, nullptr, kMaxExits},
+        {"timeout", required_argument, nullptr, kTimeout},
+        {"ring", required_argument, nullptr, kRing},
+        {"verbose", no_argument, nullptr, kVerbose},
+        {"help", no_argument, nullptr, kHelp},
+        {nullptr, 0, nullptr, 0},
+    };
+
+    Options options;
+    options.boot_image = beside_vm_manager("../vm_src/boot.bin");
+    options.memory_size = layout::kDefaultMemorySize;
+    opterr = 0; // we print our own messages
+    optind = 1;
+    int option;
+    // "+": stop at the first non-option, APP: what follows belongs to the program.
+    // ":": report a missing value as ':'.
+    while ((option = getopt_long(argc, argv, "+:", long_options, nullptr)) != -1) {
+        const std::string value = optarg != nullptr ? optarg : "";
+        switch (option) {
+        case kBoot:
+            options.boot_image = value;
+            break;
+        case kMem:
+            options.memory_size = parse_memory_size(value);
+            break;
+        case kWorkdir:
+            options.workdir = value;
+            break;
+        case kTrace:
+            options.trace_file = value;
+            break;
+        case kMaxExits:
+            options.max_exits = parse_number(value, "--max-exits");
+            break;
+        case kTimeout: {
+            std::size_t used = 0;
+            try {
+                options.timeout_seconds = std::stod(value, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != value.size() || !(options.timeout_seconds > 0) ||
+                !std::isfinite(options.timeout_seconds)) {
+                throw UsageError("--timeout wants a positive number of seconds, not '" + value +
+                                 "'");
+            }
+            break;
+        }
+        case kRing:
+            if (value != "0" && value != "3") {
+                throw UsageError("--ring is 0 or 3, not '" + value + "'");
+            }
+            options.ring = value == "0" ? 0 : 3;
+            break;
+        case kVerbose:
+            options.verbose = true;
+            break;
+        case kHelp:
+            options.help = true;
+            break;
+        case ':':
+            throw UsageError(std::string("option ") + argv[optind - 1] + " needs a value");
+        default:
+            throw UsageError(std::string("unknown option ") + argv[optind - 1] +
+                             " (vm_manager --help lists them)");
+        }
+    }
+    for (int i = optind; i < argc; ++i) {
+        options.arguments.emplace_back(argv[i]);
+    }
+    if (options.arguments.empty()) {
+        options.arguments.push_back(beside_vm_manager("../vm_src/app"));
+    }
+    return options;
+}
+
+} // namespace vmm

@@ -1,0 +1,53 @@
+// guest_memory.hpp: the guest's physical memory, as seen from the host.
+//
+// The VMM mmap()s a host buffer and hands it to KVM as guest physical memory:
+// guest address A is host address base + A. Every access from the VMM goes
+// through this class, which checks that the whole range [A, A + length) lies
+// inside guest memory, without overflow, before touching host memory. A guest
+// pointer is a number the guest chose: never trust it.
+#pragma once
+
+#include "unique_fd.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace vmm {
+
+class GuestMemory {
+  public:
+    // Reserves `size` bytes; pages cost host memory only once touched.
+    explicit GuestMemory(uint64_t size);
+
+    uint64_t size() const { return size_; }
+
+    // True when [address, address + length) lies inside guest memory.
+    bool contains(uint64_t address, uint64_t length) const;
+
+    // The host view of a guest range, or nothing when it is not inside guest memory.
+    std::optional<std::span<std::byte>> range(uint64_t address, uint64_t length);
+
+    // The NUL-terminated string at `address`, without its NUL. If no NUL comes
+    // within max_length bytes, the first max_length bytes. Nothing if guest
+    // memory ends first.
+    std::optional<std::string_view> c_string(uint64_t address, std::size_t max_length);
+
+    // For the VMM's own set-up, where a bad address is a bug or a bad input
+    // file: like range(), but throws VmmError naming `what`.
+    std::span<std::byte> checked_range(uint64_t address, uint64_t length, const char* what);
+    void write(uint64_t address, std::span<const std::byte> bytes, const char* what);
+    void write_u64(uint64_t address, uint64_t value, const char* what);
+    uint64_t read_u64(uint64_t address, const char* what);
+
+    // The host address of guest address 0, for KVM_SET_USER_MEMORY_REGION only.
+    void* host_base() const { return mapping_.get(); }
+
+  private:
+    uint64_t size_;
+    Mapping mapping_;
+};
+
+} // namespace vmm

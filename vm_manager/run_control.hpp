@@ -1,0 +1,47 @@
+// run_control.hpp: stopping a guest that does not stop by itself.
+//
+// The VMM stops the guest on Ctrl-C (SIGINT), SIGTERM, --timeout and
+// --max-exits. A guest spinning in a loop never leaves KVM_RUN on its own, so
+// the signal handler sets kvm_run's immediate_exit: KVM_RUN then returns
+// EINTR at once, also when the signal came just before the ioctl
+// (Documentation/virt/kvm/api.rst, "immediate_exit").
+#pragma once
+
+#include "error.hpp"
+#include "kvm.hpp"
+
+#include <cstdint>
+
+namespace vmm {
+
+struct RunLimits {
+    uint64_t max_exits = 0;     // 0: none
+    double timeout_seconds = 0; // 0: none
+};
+
+// Thrown when the run was stopped; carries status 124, 130 or 143.
+class RunStopped : public VmmError {
+  public:
+    using VmmError::VmmError;
+};
+
+class RunControl {
+  public:
+    // Installs the signal handlers and starts the --timeout timer.
+    RunControl(Vcpu& vcpu, const RunLimits& limits);
+    ~RunControl();
+    RunControl(const RunControl&) = delete;
+    RunControl& operator=(const RunControl&) = delete;
+
+    // Call after each return from KVM_RUN: counts the exit, and throws
+    // RunStopped when a signal, the timeout or the exit limit says to stop.
+    void after_exit(const Vcpu& vcpu);
+
+    uint64_t exits() const { return exits_; }
+
+  private:
+    RunLimits limits_;
+    uint64_t exits_ = 0;
+};
+
+} // namespace vmm

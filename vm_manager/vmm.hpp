@@ -1,0 +1,36 @@
+// vmm.hpp: the VMM engine, everything a lab's manager.cpp uses.
+//
+// The engine is layered; each layer uses only the ones above it:
+//   error.hpp, unique_fd.hpp   exceptions; RAII for fds and mappings
+//   kvm.hpp                    the KVM objects: Kvm, Vm, Vcpu
+//   guest_memory.hpp           GuestMemory: every guest address is checked here
+//   guest_layout.hpp           where things live in guest physical memory
+//   page_tables.hpp            the identity page tables
+//   boot_image.hpp             loading boot.bin and filling in its header
+//   elf_loader.hpp             loading the static program
+//   initial_stack.hpp          argc, argv, envp and auxv for the program
+//   guest_files.hpp            the guest's file descriptors
+//   trace.hpp                  the trace lines of handled system calls
+//   ring_mode.hpp              ring 3 or ring 0 for the program
+//   run_control.hpp            Ctrl-C, --timeout, --max-exits
+//   crash_report.hpp           explaining a crashed guest
+//   command_line.hpp           vm_manager's options
+//   host_file.hpp              reading the VMM's input files
+#pragma once
+
+#include "boot_image.hpp"
+#include "command_line.hpp"
+#include "crash_report.hpp"
+#include "elf_loader.hpp"
+#include "error.hpp"
+#include "guest_files.hpp"
+#include "guest_layout.hpp"
+#include "guest_memory.hpp"
+#include "host_file.hpp"
+#include "initial_stack.hpp"
+#include "kvm.hpp"
+#include "page_tables.hpp"
+#include "ring_mode.hpp"
+#include "run_control.hpp"
+#include "trace.hpp"
+#include "unique_fd.hpp"
