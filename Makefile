@@ -115,6 +115,7 @@ $(BUILD)/tests/%.o: tests/unit/%.cpp | test-deps
 
 $(BUILD)/tests/unit_tests: $(UNIT_TEST_OBJECTS) $(ENGINE)
 	$(say) LINK $@
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest -lgtest_main -pthread
 
 unit-test: $(BUILD)/tests/unit_tests
@@ -123,8 +124,10 @@ unit-test: $(BUILD)/tests/unit_tests
 e2e-test: all | test-deps
 	$(Q)$(PYTEST) -q tests/e2e tests/kit
 
+JOBS := $(shell nproc 2>/dev/null || echo 2)
+
 test: | test-deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/tests/unit_tests
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory e2e-test
 
