@@ -116,7 +116,7 @@ $(BUILD)/tests/%.o: tests/unit/%.cpp | test-deps
 $(BUILD)/tests/unit_tests: $(UNIT_TEST_OBJECTS) $(ENGINE)
 	$(say) LINK $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CXX) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest -lgtest_main -pthread
+	$(Q)$(CXX) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest_main -lgtest -pthread
 
 unit-test: $(BUILD)/tests/unit_tests
 	$(Q)$(BUILD)/tests/unit_tests --gtest_brief=1
