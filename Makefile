@@ -134,4 +134,8 @@ test: | test-deps
 clean:
 	rm -rf $(BUILD)
 
+# `make -s print-CXXFLAGS` and the like: for tools that build as the kit does.
+print-%:
+	@echo '$($*)'
+
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

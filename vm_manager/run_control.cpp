@@ -71,7 +71,7 @@ void RunControl::after_exit(const Vcpu& vcpu)
     case SIGINT:
         throw RunStopped("stopped by Ctrl-C" + counted, kExitInterrupted);
     default:
-        throw RunStopped(std::string("stopped by ") + sigabbrev_np(stop_signal) + counted,
+        throw RunStopped(std::string("stopped by SIG") + sigabbrev_np(stop_signal) + counted,
                          128 + stop_signal);
     }
     if (limits_.max_exits != 0 && exits_ > limits_.max_exits) {
