@@ -5,6 +5,7 @@
 //
 //   0x0000_0000  page 0, left empty (see kPageZero)
 //   0x0000_1000  page tables: PML4, PDPT, PD (built by the VMM)
+//   0x0000_4000  exception stack (16 KiB, growing down from 0x8000)
 //   0x0000_8000  boot image (vm_src/src/boot.asm)
 //   0x0010_0000  lowest address a program segment may use (1 MiB)
 //   0x0040_0000  where musl-gcc -static links a program
@@ -31,6 +32,11 @@ inline constexpr uint64_t kPml4 = 0x1000;
 inline constexpr uint64_t kPdpt = 0x2000;
 inline constexpr uint64_t kPageDirectory = 0x3000;
 inline constexpr uint64_t kPageTablesEnd = 0x4000;
+
+// boot.asm's exception handlers run on the stack below the boot image, and
+// report an exception by writing to this I/O port (EXCEPTION_PORT in boot.asm).
+inline constexpr uint64_t kExceptionStackTop = 0x8000;
+inline constexpr uint16_t kExceptionPort = 0xE0;
 
 // The boot image is assembled for this address (`org` in boot.asm) and must end
 // below 64 KiB, the reach of real mode with CS = 0.

@@ -5,9 +5,11 @@
 ;   1. switches to 32-bit protected mode (a GDT and CR0.PE),
 ;   2. switches to 64-bit long mode (CR4.PAE, the VMM's page tables in CR3,
 ;      EFER.LME, CR0.PG) and enables SSE, which musl's code uses,
-;   3. programs the syscall MSRs so that the program's `syscall` instruction
+;   3. installs an IDT, so that an exception in the program (a page fault, an
+;      invalid opcode, ...) is reported to the VMM instead of resetting the vCPU,
+;   4. programs the syscall MSRs so that the program's `syscall` instruction
 ;      jumps to syscall_entry below,
-;   4. starts the program at its ELF entry point, on the stack the VMM built.
+;   5. starts the program at its ELF entry point, on the stack the VMM built.
 ;
 ; syscall_entry is the whole kernel: it executes `hlt`, which makes the vCPU
 ; leave the VM (KVM_EXIT_HLT). The VMM reads the system call from the
@@ -20,6 +22,11 @@
 
 BOOT_ADDRESS    equ 0x8000          ; below 64 KiB, so real mode reaches it with CS = 0
 
+; Guest exceptions are reported to the VMM by writing to this I/O port: the
+; VMM sees a KVM_EXIT_IO and reads the exception's stack frame (see below).
+EXCEPTION_PORT  equ 0xE0
+EXCEPTION_STACK equ BOOT_ADDRESS    ; top of the 16 KiB below the boot image (guest_layout.hpp)
+
 ; GDT selectors (index * 8, plus the requested privilege level in bits 0-1).
 KERNEL32_CS     equ 0x08            ; 32-bit code, ring 0: used only while booting
 KERNEL_CS       equ 0x10            ; 64-bit code, ring 0
@@ -27,6 +34,7 @@ KERNEL_DS       equ 0x18            ; data, ring 0
 USER32_CS       equ 0x23            ; 32-bit code, ring 3: only its place matters (STAR)
 USER_DS         equ 0x2b            ; data, ring 3
 USER_CS         equ 0x33            ; 64-bit code, ring 3
+TSS_SELECTOR    equ 0x38            ; the task-state segment (a 16-byte descriptor)
 
 ; Control-register and MSR bits, named as in the Intel SDM vol. 3A, 2.5 and 2.2.1.
 CR0_PE          equ 1 << 0          ; protection enable
@@ -110,6 +118,12 @@ start32:
 ; ---------------------------------------------------------------------------
     bits 64
 start64:
+    ; Exceptions: the IDT says where each of the 32 exception vectors goes; the
+    ; TSS says which stack to use (Intel SDM vol. 3A, 6.14 and 7.7).
+    lidt [idt_pointer]
+    mov ax, TSS_SELECTOR
+    ltr ax                          ; the CPU reads RSP0 and IST1 from the TSS from now on
+
     ; STAR[47:32]: syscall loads CS = KERNEL_CS and SS = KERNEL_CS + 8 = KERNEL_DS.
     ; STAR[63:48]: 64-bit sysret loads CS = USER32_CS + 16 = USER_CS and
     ;              SS = USER32_CS + 8 = USER_DS, both with RPL 3.
@@ -174,6 +188,77 @@ syscall_entry_ring0:
                                     ; the program may keep data in the 128-byte red zone below RSP
 
 ; ---------------------------------------------------------------------------
+; Exceptions. Each vector has a stub that makes the stack look the same for
+; all of them, then reports to the VMM:
+;
+;   RSP ->  vector number           pushed by the stub
+;           error code              pushed by the CPU for some vectors, else a 0 from the stub
+;           RIP, CS, RFLAGS, RSP, SS   pushed by the CPU: where the program was
+;
+; The `out` makes the vCPU exit (KVM_EXIT_IO). The VMM reads this frame from
+; guest memory at RSP, explains the exception and ends the run.
+; ---------------------------------------------------------------------------
+%macro exception_stub 1
+exception_%1:
+%if %1 != 8 && %1 != 17 && %1 != 21 && %1 != 29 && %1 != 30 && (%1 < 10 || %1 > 14)
+    push 0                          ; this vector has no error code: push one for it
+%endif
+    push %1
+    jmp exception_report
+%endmacro
+
+%assign vector 0
+%rep 32
+    exception_stub vector
+%assign vector vector + 1
+%endrep
+
+exception_report:
+    out EXCEPTION_PORT, al          ; the value does not matter, the exit does
+    jmp exception_report            ; a faulted program is never resumed
+
+; ---------------------------------------------------------------------------
+; The IDT: one 16-byte interrupt gate per exception vector (SDM vol. 3A,
+; 6.14.1, figure 6-8). IST = 1: the CPU always switches to the exception
+; stack, whatever the program did to its own stack, and from ring 3 as well.
+; ---------------------------------------------------------------------------
+%define address_of(label) ((label) - $$ + BOOT_ADDRESS)  ; a plain number, for bit arithmetic
+
+    align 16
+idt:
+%assign vector 0
+%rep 32
+    dw address_of(exception_%+vector) & 0xFFFF  ; handler address, bits 0-15
+    dw KERNEL_CS                    ; handlers run in ring 0
+    db 1                            ; IST1
+    db 0x8E                         ; present, DPL 0, 64-bit interrupt gate (IF cleared on entry)
+    dw address_of(exception_%+vector) >> 16     ; bits 16-31
+    dd 0                            ; bits 32-63
+    dd 0                            ; reserved
+%assign vector vector + 1
+%endrep
+idt_end:
+
+idt_pointer:
+    dw idt_end - idt - 1
+    dq idt
+
+; The 64-bit TSS (SDM vol. 3A, 8.7, figure 8-11) holds no task state any more,
+; only stack pointers: RSP0 for entering ring 0 from ring 3, and the IST stacks.
+    align 16
+tss:
+    dd 0
+    dq EXCEPTION_STACK              ; RSP0
+    dq 0, 0                         ; RSP1, RSP2: rings 1 and 2 are not used
+    dq 0
+    dq EXCEPTION_STACK              ; IST1
+    dq 0, 0, 0, 0, 0, 0             ; IST2-7
+    dq 0
+    dw 0
+    dw tss_end - tss                ; I/O permission bitmap: none (it would start past the end)
+tss_end:
+
+; ---------------------------------------------------------------------------
 ; The GDT (Intel SDM vol. 3A, 3.4.5 "Segment descriptors"). In 64-bit mode base
 ; and limit are ignored; what matters are the type, DPL, P, L and D bits.
 ; ---------------------------------------------------------------------------
@@ -186,6 +271,15 @@ gdt:
     dq 0x00CFFA000000FFFF           ; 0x20: 32-bit code, ring 3 (unused, but STAR implies it)
     dq 0x00CFF2000000FFFF           ; 0x28: data, ring 3, writable
     dq 0x00AFFA000000FFFF           ; 0x30: 64-bit code, ring 3
+    ; 0x38: the TSS, a 16-byte system descriptor (SDM vol. 3A, 8.2.3, figure 8-4)
+    dw tss_end - tss - 1            ; limit
+    dw address_of(tss) & 0xFFFF     ; base, bits 0-15
+    db (address_of(tss) >> 16) & 0xFF  ; base, bits 16-23
+    db 0x89                         ; present, DPL 0, type 9: available 64-bit TSS
+    db 0                            ; limit bits 16-19 and flags
+    db address_of(tss) >> 24        ; base, bits 24-31
+    dd 0                            ; base, bits 32-63
+    dd 0                            ; reserved
 gdt_end:
 
 gdt_pointer:
