@@ -31,5 +31,5 @@ fi
 echo "Installing missing packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # The package lists of a fresh machine may be missing or stale: update once if needed.
-"${sudo[@]}" apt-get install -y -q "${missing[@]}" ||
-    { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q "${missing[@]}"; }
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+    { "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; }

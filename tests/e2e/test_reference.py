@@ -63,6 +63,14 @@ def test_ring_0_and_the_default_ring_give_the_same_trace_and_file(kvm, tmp_path)
     assert files_in(tmp_path / "a") == files_in(tmp_path / "b")
 
 
+def test_program_runs_in_the_ring_the_vmm_chose(kvm, build_program, tmp_path):
+    # The program exits with the privilege level it reads from CS.
+    vm = run([REFERENCE, "--verbose", build_program("privilege_level")], cwd=tmp_path)
+
+    chosen = int(vm.stderr.split("vm_manager: ring ")[1][0])
+    assert vm.returncode == chosen
+
+
 def test_verbose_says_which_ring_and_why(kvm, tmp_path):
     vm = run([REFERENCE, "--verbose"], cwd=tmp_path)
 

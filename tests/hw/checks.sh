@@ -1,0 +1,31 @@
+#!/bin/sh
+# Runs inside the emulated AMD-V machine (busybox sh), from the payload at /kit.
+# Each check prints a section the host-side test parses:
+#   @@@ check NAME
+#   @@@ stdout / ... / @@@ stderr / ... / @@@ files / ... / @@@ status N
+check() {
+    name=$1
+    shift
+    dir=/tmp/$name
+    mkdir -p "$dir"
+    (cd "$dir" && "$@" >/tmp/out 2>/tmp/err)
+    status=$?
+    echo "@@@ check $name"
+    echo "@@@ stdout"
+    cat /tmp/out
+    echo "@@@ stderr"
+    cat /tmp/err
+    echo "@@@ files"
+    for file in "$dir"/*; do
+        [ -f "$file" ] && echo "$(basename "$file") $(od -An -tx1 -v "$file" | tr -d ' \n')"
+    done
+    echo "@@@ status $status"
+}
+
+check reference /kit/solutions/vm_manager --verbose
+check reference_ring0 /kit/solutions/vm_manager --ring 0
+check skeleton /kit/lab2/vm_manager --max-exits 200
+check exit_status /kit/solutions/vm_manager /kit/programs/exit_status 42
+check privilege_level /kit/solutions/vm_manager /kit/programs/privilege_level
+check wild_store /kit/solutions/vm_manager /kit/programs/wild_store
+check user_hlt /kit/solutions/vm_manager /kit/programs/user_hlt

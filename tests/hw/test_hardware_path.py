@@ -1,0 +1,128 @@
+"""The path students run: hardware-assisted KVM, the program in ring 3.
+
+This machine's own KVM cannot run it (see README, "Ring 3 and ring 0"), so
+these tests boot an emulated x86-64 machine with AMD-V (emulated/run.sh) and
+run the kit's checks there (checks.sh), in one boot. The expected trace and
+file come from the lab program run natively here under strace."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+KIT = HERE.parents[1]
+sys.path.insert(0, str(KIT / "tests" / "e2e"))
+from conftest import BUILD, LAB_APP, PROGRAMS, native_calls, run, trace_lines  # noqa: E402
+
+BOOT_TIMEOUT = 240  # seconds: boot plus every check, with room for a slow machine
+
+
+@pytest.fixture(scope="module")
+def payload(tmp_path_factory):
+    """The static binaries and the check script, laid out as the kit's build/ is."""
+    root = tmp_path_factory.mktemp("payload")
+    for part in ["lab2/vm_manager", "solutions/vm_manager", "vm_src/boot.bin", "vm_src/app"]:
+        (root / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(BUILD / part, root / part)
+    (root / "programs").mkdir()
+    for name in ["exit_status", "privilege_level", "wild_store", "user_hlt"]:
+        result = run(["musl-gcc", "-static", "-O2", "-o", root / "programs" / name,
+                      PROGRAMS / f"{name}.c"], cwd=root)
+        assert result.returncode == 0, result.stderr
+    shutil.copy2(HERE / "checks.sh", root / "checks.sh")
+    return root
+
+
+@pytest.fixture(scope="module")
+def checks(payload):
+    """{check name: {"stdout", "stderr", "files", "status"}} from one emulated boot."""
+    machine = subprocess.run([KIT / "emulated" / "run.sh", "--timeout", str(BOOT_TIMEOUT),
+                              payload, "sh", "./checks.sh"],
+                             capture_output=True, text=True, timeout=BOOT_TIMEOUT + 60)
+    console = machine.stdout
+    assert machine.returncode == 0, (
+        f"the emulated machine failed (status {machine.returncode}): {machine.stderr}\n"
+        f"its console:\n{console}")
+    results = {}
+    for section in re.split(r"^@@@ check ", console, flags=re.M)[1:]:
+        name, _, body = section.partition("\n")
+        parts = dict(re.findall(r"^@@@ (stdout|stderr|files)\n(.*?)(?=^@@@ )", body,
+                                flags=re.M | re.S))
+        status = int(re.search(r"^@@@ status (\d+)$", body, flags=re.M).group(1))
+        files = dict(line.split(" ", 1) for line in parts.get("files", "").splitlines())
+        results[name] = {"stdout": parts.get("stdout", ""), "stderr": parts.get("stderr", ""),
+                         "files": {k: bytes.fromhex(v) for k, v in files.items()},
+                         "status": status}
+    # For the log of make test-hw: what the VMM said about its ring in the machine.
+    for line in results.get("reference", {}).get("stderr", "").splitlines():
+        print(f"\n  emulated AMD-V machine: {line}", end="")
+    return results
+
+
+def result_of(checks, name):
+    assert name in checks, f"the check {name} did not report; the console is in the log above"
+    return checks[name]
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory):
+    """The lab program run natively under strace: its calls and its files."""
+    directory = tmp_path_factory.mktemp("native")
+    calls, _ = native_calls(LAB_APP, [], directory)
+    return calls, {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+
+
+def test_vmm_chooses_ring_3_on_hardware_assisted_kvm(checks):
+    reference = result_of(checks, "reference")
+    assert "vm_manager: ring 3: hardware-assisted KVM" in reference["stderr"], reference
+
+
+def test_reference_trace_and_file_in_ring_3_match_the_native_run(checks, native):
+    calls, files = native
+    reference = result_of(checks, "reference")
+    assert reference["status"] == 0, reference
+    assert reference["stdout"].splitlines() == trace_lines(calls), reference
+    assert reference["files"] == files
+
+
+def test_ring_0_gives_the_same_trace_and_file_on_hardware_kvm_too(checks):
+    ring3, ring0 = result_of(checks, "reference"), result_of(checks, "reference_ring0")
+    assert ring0["status"] == 0, ring0
+    assert (ring0["stdout"], ring0["files"]) == (ring3["stdout"], ring3["files"])
+
+
+def test_program_really_runs_in_ring_3(checks):
+    # The program reads CS itself after its start-up's system calls: CPL 3
+    # means the syscall stub returned it to user mode each time.
+    level = result_of(checks, "privilege_level")["status"]
+    assert level == 3, (f"the program ran at privilege level {level}, not 3: the syscall stub "
+                        "did not return it to user mode")
+
+
+def test_skeleton_prints_kvm_exit_hlt_for_every_exit_in_ring_3(checks):
+    skeleton = result_of(checks, "skeleton")
+    assert skeleton["stdout"].splitlines() == ["KVM_EXIT_HLT"] * 200, skeleton
+    assert skeleton["status"] == 124
+
+
+def test_vmm_exits_with_the_programs_status_in_ring_3(checks):
+    result = result_of(checks, "exit_status")
+    assert result["status"] == 42, result
+    assert result["stdout"].splitlines()[-1] == "EXIT 42"
+
+
+def test_page_fault_in_user_mode_is_explained(checks):
+    result = result_of(checks, "wild_store")
+    assert result["status"] == 125
+    assert re.match(r"vm_manager: guest page fault: write to 0x40000000 \(not present\) "
+                    r"at RIP 0x4[0-9a-f]+ in user mode \(ring 3\)", result["stderr"]), result
+
+
+def test_hlt_in_user_mode_is_a_general_protection_fault(checks):
+    result = result_of(checks, "user_hlt")
+    assert result["status"] == 125
+    assert re.match(r"vm_manager: guest general protection fault \(#GP\) \(error code 0x0\) "
+                    r"at RIP 0x4[0-9a-f]+ in user mode \(ring 3\)", result["stderr"]), result
