@@ -10,13 +10,13 @@ CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Werror -MMD -MP
 # vm_manager is linked statically: it starts faster (no dynamic loading of the
 # C++ library) and also runs where there are no shared libraries, such as the
 # emulated machine of `make test-hw`.
-VMM_LDFLAGS := -static
+VMM_LDFLAGS := -static -lseccomp
 MUSL_CC := musl-gcc
 NASM := nasm
 PYTEST := /usr/bin/python3 -m pytest
 
 # Debian/Ubuntu packages: to build the lab, and to test the kit.
-BUILD_PACKAGES := make g++ nasm musl-tools
+BUILD_PACKAGES := make g++ nasm musl-tools libseccomp-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev python3-pytest python3-pytest-timeout strace \
 	clang-format bubblewrap qemu-system-x86 busybox-static
 
@@ -145,13 +145,13 @@ $(BUILD)/tests/%.o: tests/unit/%.cpp | test-deps
 $(BUILD)/tests/unit_tests: $(UNIT_TEST_OBJECTS) $(ENGINE)
 	$(say) LINK $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CXX) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest_main -lgtest -pthread
+	$(Q)$(CXX) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest_main -lgtest -pthread -lseccomp
 
 unit-test: $(BUILD)/tests/unit_tests
 	$(Q)$(BUILD)/tests/unit_tests --gtest_brief=1
 
 e2e-test: all | test-deps
-	$(Q)$(PYTEST) -q tests/e2e tests/kit
+	$(Q)$(PYTEST) -q tests/e2e tests/hostile tests/kit
 
 test-hw: all | test-deps
 	$(Q)$(PYTEST) -q -s tests/hw

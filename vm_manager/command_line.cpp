@@ -86,6 +86,7 @@ void print_usage(std::FILE* out)
                "  --ring 0|3         run the program in ring 0 or ring 3 (default: the ring\n"
                "                     this machine's KVM supports; --verbose says which)\n"
                "  --verbose          explain the set-up on standard error\n"
+               "  --no-seccomp       do not confine the VMM with seccomp (for debugging)\n"
                "  --help             show this help\n"
                "\n"
                "APP defaults to ../vm_src/app beside vm_manager; APP and ARGs become the\n"
@@ -101,7 +102,18 @@ void print_usage(std::FILE* out)
 
 Options parse_command_line(int argc, char* argv[])
 {
-    enum { kBoot = 256, kMem, kWorkdir, kTrace, kMaxExits, kTimeout, kRing, kVerbose, kHelp };
+    enum {
+        kBoot = 256,
+        kMem,
+        kWorkdir,
+        kTrace,
+        kMaxExits,
+        kTimeout,
+        kRing,
+        kVerbose,
+        kNoSeccomp,
+        kHelp
+    };
     static const option long_options[] = {
         {"boot", required_argument, nullptr, kBoot},
         {"mem", required_argument, nullptr, kMem},
@@ -111,6 +123,7 @@ Options parse_command_line(int argc, char* argv[])
         {"timeout", required_argument, nullptr, kTimeout},
         {"ring", required_argument, nullptr, kRing},
         {"verbose", no_argument, nullptr, kVerbose},
+        {"no-seccomp", no_argument, nullptr, kNoSeccomp},
         {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
     };
@@ -119,7 +132,7 @@ Options parse_command_line(int argc, char* argv[])
     options.boot_image = beside_vm_manager("../vm_src/boot.bin");
     options.memory_size = layout::kDefaultMemorySize;
     opterr = 0; // we print our own messages
-    optind = 1;
+    optind = 0; // 0, not 1: glibc then also forgets any half-parsed "-xy" of an earlier call
     int option;
     // "+": stop at the first non-option, APP: what follows belongs to the program.
     // ":": report a missing value as ':'.
@@ -163,6 +176,9 @@ Options parse_command_line(int argc, char* argv[])
             break;
         case kVerbose:
             options.verbose = true;
+            break;
+        case kNoSeccomp:
+            options.seccomp = false;
             break;
         case kHelp:
             options.help = true;

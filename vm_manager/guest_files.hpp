@@ -19,11 +19,13 @@ class GuestFiles {
     static constexpr int kMaxFiles = 64; // like a small RLIMIT_NOFILE
 
     // Guest fds 0, 1 and 2 stand for the VMM's own standard input, output and
-    // error; relative paths are resolved in `workdir`.
+    // error; guest paths are resolved in `workdir`.
     explicit GuestFiles(const std::string& workdir);
 
-    // The directory fd to pass to openat() for guest paths.
-    int workdir_fd() const { return workdir_.get(); }
+    // Opens `path` for the guest as open(2) would, but only inside the working
+    // directory: "..", absolute paths and symlinks that lead out of it fail
+    // with -EXDEV. Returns the new guest fd, or -errno.
+    int64_t open(const std::string& path, uint64_t flags, uint64_t mode);
 
     // Gives the guest a new fd for `host_file`: the lowest free number, or
     // -EMFILE when the table is full.

@@ -13,6 +13,7 @@
 //   trace.hpp                  the trace lines of handled system calls
 //   ring_mode.hpp              ring 3 or ring 0 for the program
 //   run_control.hpp            Ctrl-C, --timeout, --max-exits
+//   confinement.hpp            seccomp and file-size limit for the VMM itself
 //   crash_report.hpp           explaining a crashed guest
 //   command_line.hpp           vm_manager's options
 //   host_file.hpp              reading the VMM's input files
@@ -20,6 +21,7 @@
 
 #include "boot_image.hpp"
 #include "command_line.hpp"
+#include "confinement.hpp"
 #include "crash_report.hpp"
 #include "elf_loader.hpp"
 #include "error.hpp"

@@ -15,7 +15,6 @@
 
 #include "vmm.hpp"
 
-#include <fcntl.h>
 #include <linux/limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -103,8 +102,15 @@ int run_vm(const Options& options)
     GuestFiles files(options.workdir);
     Trace trace(options.trace_file);
 
-    // 7. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
+    // 7. From here on the VMM needs only a few system calls: forbid the others,
+    //    so that a bug in a handler cannot become an arbitrary host call.
     RunControl control(vcpu, {options.max_exits, options.timeout_seconds});
+    confine_vmm(options.seccomp);
+    if (!options.seccomp) {
+        std::fprintf(stderr, "vm_manager: --no-seccomp: the VMM is not confined\n");
+    }
+
+    // 8. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
     for (;;) {
         vcpu.run();
         control.after_exit(vcpu); // counts exits; stops on Ctrl-C, --timeout, --max-exits
@@ -145,9 +151,8 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
 int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t mode)
 {
     // TODO(step 2): read the path with guest.memory.c_string(), open it
-    // with openat(guest.files.workdir_fd(), ...), give the guest its own
-    // fd with guest.files.add(), print guest.trace.open(...), and return
-    // the guest fd or -errno.
+    // with guest.files.open() (it gives the guest its own fd), print
+    // guest.trace.open(...), and return the guest fd or -errno.
     (void)guest, (void)path_address, (void)flags, (void)mode;
     return -ENOSYS;
 }

@@ -1,7 +1,7 @@
 """Programs other than the lab's run under the reference VMM as they do natively."""
 import pytest
 
-from conftest import (REFERENCE, files_in, native_calls, run, trace_lines,
+from helpers import (REFERENCE, files_in, native_calls, run, trace_lines,
                       without_buffer_addresses)
 
 

@@ -2,7 +2,7 @@
 the same static binary does natively, as strace reports it."""
 import os
 
-from conftest import LAB_APP, REFERENCE, files_in, native_calls, run, trace_lines
+from helpers import LAB_APP, REFERENCE, files_in, native_calls, run, trace_lines
 
 
 def test_lab_program_makes_the_same_calls_as_natively(kvm, tmp_path):

@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from conftest import SKELETON, run
+from helpers import SKELETON, run
 
 
 def test_skeleton_prints_kvm_exit_hlt_for_every_exit(kvm, tmp_path):

@@ -7,15 +7,13 @@ file come from the lab program run natively here under strace."""
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import BUILD, KIT, LAB_APP, PROGRAMS, native_calls, run, trace_lines
+
 HERE = Path(__file__).resolve().parent
-KIT = HERE.parents[1]
-sys.path.insert(0, str(KIT / "tests" / "e2e"))
-from conftest import BUILD, LAB_APP, PROGRAMS, native_calls, run, trace_lines  # noqa: E402
 
 BOOT_TIMEOUT = 240  # seconds: boot plus every check, with room for a slow machine
 

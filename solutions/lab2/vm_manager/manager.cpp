@@ -22,7 +22,6 @@
 
 #include "vmm.hpp"
 
-#include <fcntl.h>
 #include <linux/limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -110,8 +109,15 @@ int run_vm(const Options& options)
     GuestFiles files(options.workdir);
     Trace trace(options.trace_file);
 
-    // 7. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
+    // 7. From here on the VMM needs only a few system calls: forbid the others,
+    //    so that a bug in a handler cannot become an arbitrary host call.
     RunControl control(vcpu, {options.max_exits, options.timeout_seconds});
+    confine_vmm(options.seccomp);
+    if (!options.seccomp) {
+        std::fprintf(stderr, "vm_manager: --no-seccomp: the VMM is not confined\n");
+    }
+
+    // 8. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
     for (;;) {
         vcpu.run();
         control.after_exit(vcpu); // counts exits; stops on Ctrl-C, --timeout, --max-exits
@@ -206,21 +212,16 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
     } else if (path->size() == PATH_MAX) {
         result = -ENAMETOOLONG; // no NUL within PATH_MAX bytes, as Linux says
     } else {
-        // Relative paths resolve in --workdir. The flags and mode numbers mean
-        // the same on the host: the guest speaks the same Linux x86-64 ABI.
-        const std::string host_path(*path);
-        const int host_fd =
-            ::openat(guest.files.workdir_fd(), host_path.c_str(),
-                     static_cast<int>(flags) | O_CLOEXEC, static_cast<mode_t>(mode));
-        result = host_fd < 0 ? -errno : guest.files.add(UniqueFd(host_fd));
+        // The flags and mode mean the same on the host: the guest speaks the
+        // same Linux x86-64 ABI. The path resolves in --workdir, never outside.
+        result = guest.files.open(std::string(*path), flags, mode);
     }
     guest.trace.open(path ? *path : "(bad address)", flags, mode, result);
     return result;
     //! ELSE
     //! // TODO(step 2): read the path with guest.memory.c_string(), open it
-    //! // with openat(guest.files.workdir_fd(), ...), give the guest its own
-    //! // fd with guest.files.add(), print guest.trace.open(...), and return
-    //! // the guest fd or -errno.
+    //! // with guest.files.open() (it gives the guest its own fd), print
+    //! // guest.trace.open(...), and return the guest fd or -errno.
     //! (void)guest, (void)path_address, (void)flags, (void)mode;
     //! return -ENOSYS;
     //! END SOLUTION

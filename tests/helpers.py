@@ -1,22 +1,20 @@
-"""Shared helpers of the end-to-end tests: they run the real VMM on real KVM,
+"""Helpers of the tests that run the VMM: they run the real VMM on real KVM,
 programs built with the real musl-gcc, and compare with the same programs run
-natively under strace."""
+natively under strace. The fixtures are in conftest.py."""
 import errno
 import os
 import re
-import signal
 import subprocess
 from pathlib import Path
 
-import pytest
 
-KIT = Path(__file__).resolve().parents[2]
+KIT = Path(__file__).resolve().parents[1]
 BUILD = KIT / "build"
 REFERENCE = BUILD / "solutions" / "vm_manager"
 SKELETON = BUILD / "lab2" / "vm_manager"
 LAB_APP = BUILD / "vm_src" / "app"
 BOOT = BUILD / "vm_src" / "boot.bin"
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+PROGRAMS = KIT / "tests" / "e2e" / "programs"
 
 
 def kvm_problem():
@@ -32,35 +30,10 @@ def on_pvm():
     return os.path.isdir("/sys/module/kvm_pvm")
 
 
-@pytest.fixture
-def kvm():
-    problem = kvm_problem()
-    if problem:
-        pytest.skip(problem)
-
-
 def run(command, cwd, timeout=30, **kwargs):
     """Runs a command, never for longer than `timeout` seconds."""
     return subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def build_program(tmp_path_factory):
-    """Builds tests/e2e/programs/NAME.c with the distribution's musl-gcc -static."""
-    out = tmp_path_factory.mktemp("programs")
-
-    def build(name, *flags, compiler="musl-gcc"):
-        if compiler == "musl-gcc":
-            flags = ("-static", *flags)
-        binary = out / (name + ("-" + "-".join(f.strip("-") for f in flags) if flags else ""))
-        if not binary.exists():
-            result = run([compiler, *flags, "-O2", "-Wall", "-Werror", "-o", binary,
-                          PROGRAMS / (name + ".c")], cwd=out)
-            assert result.returncode == 0, result.stderr
-        return binary
-
-    return build
 
 
 # --- what the kernel says: the program run natively under strace -----------------

@@ -1,0 +1,115 @@
+"""Hostile guests: programs that attack the VMM through their system calls and
+through the machine. Each must end as specified, the VMM must never die from a
+signal, and nothing outside the guest's working directory may change."""
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import REFERENCE, run
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+
+@pytest.fixture
+def hostile(kvm, build_program, tmp_path):
+    """run_hostile(NAME, ARG...) runs programs/NAME.c under the reference VMM
+    with --workdir tmp_path/outside/work, next to a file and symlinks that lead
+    out of it, and checks that nothing outside work/ changed."""
+    outside = tmp_path / "outside"
+    work = outside / "work"
+    work.mkdir(parents=True)
+    (outside / "precious").write_text("do not touch\n")
+    os.symlink(outside / "precious", work / "link-out")
+    os.symlink(outside, work / "dir-out")
+
+    def snapshot():
+        return {str(p.relative_to(outside)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in outside.rglob("*") if p.is_file() and work not in p.parents}
+
+    before = snapshot()
+
+    def run_hostile(name, *args):
+        program = build_program(PROGRAMS / f"{name}.c")
+        result = run([REFERENCE, "--workdir", work, "--trace", tmp_path / "trace",
+                      "--timeout", "2", program, *args], cwd=tmp_path, timeout=60)
+        assert result.returncode >= 0, f"the VMM died from signal {-result.returncode}"
+        assert snapshot() == before, "a file outside the working directory changed"
+        assert "seccomp" not in result.stderr, result.stderr
+        trace = tmp_path / "trace"
+        result.trace = trace.read_text().splitlines() if trace.exists() else []
+        return result
+
+    return run_hostile
+
+
+def test_wild_pointers_and_lengths_get_efault(hostile):
+    result = hostile("wild_pointers")
+
+    assert result.returncode == 0, "some calls did not fail with EFAULT"
+    assert result.trace[-1] == "EXIT 0"
+
+
+def test_paths_cannot_escape_the_working_directory(hostile, tmp_path):
+    escapes = ["../escaped", "/tmp/escaped-from-vm", "link-out", "dir-out/escaped",
+               "./../work/../escaped"]
+    result = hostile("path_escape", *escapes, "inside")
+
+    assert result.returncode == 1  # only "inside" was opened
+    assert not Path("/tmp/escaped-from-vm").exists()
+    assert (tmp_path / "outside" / "work" / "inside").read_text() == "escaped\n"
+    opens = [line for line in result.trace if line.startswith("OPEN ")]
+    assert [line.rsplit(" ", 1)[1] for line in opens] == ["-18"] * len(escapes) + ["3"]
+
+
+def test_closing_every_fd_leaves_the_vmm_working(hostile, tmp_path):
+    result = hostile("close_everything")
+
+    assert result.returncode == 0
+    assert (tmp_path / "outside" / "work" / "still-works").read_text() == "ok\n"
+
+
+def test_fd_table_has_a_limit_and_recovers(hostile):
+    result = hostile("exhaust_fds")
+
+    assert result.returncode == 61  # 64 guest fds, 0-2 taken by the standard streams
+    assert "OPEN f 32832 420 - return -24" in result.trace  # EMFILE (32832: O_CREAT, O_LARGEFILE)
+
+
+def test_thousands_of_unknown_calls_get_enosys(hostile):
+    result = hostile("unknown_calls")
+
+    assert result.returncode == 0
+    undefined = [line for line in result.trace if line.startswith("undefined syscall ")]
+    assert len(undefined) == 5000
+
+
+def test_file_size_is_limited(hostile, tmp_path):
+    result = hostile("huge_file")
+
+    assert result.returncode == 0, "the guest could write 256 MiB"
+    assert (tmp_path / "outside" / "work" / "big").stat().st_size == 64 << 20
+    assert result.trace[-2].endswith("- return -27")  # EFBIG
+
+
+@pytest.mark.parametrize("name, message", [
+    ("smash_page_tables", r"vm_manager: (the guest crashed|guest page fault)"),
+    ("smash_stack_pointer", r"vm_manager: guest page fault: write to 0x7feffffffff8 "
+                            r"\(not present\) at RIP 0x4"),
+    ("port_io", r"vm_manager: (the guest used I/O port 0x60|guest general protection fault)"),
+])
+def test_guest_that_breaks_the_machine_is_reported(hostile, name, message):
+    result = hostile(name)
+
+    assert result.returncode == 125
+    assert re.match(message, result.stderr), result.stderr
+    assert "RIP" in result.stderr
+
+
+def test_guest_that_spins_forever_is_stopped(hostile):
+    result = hostile("spin_forever")
+
+    assert result.returncode == 124
+    assert result.stderr.startswith("vm_manager: stopped by --timeout")
