@@ -33,11 +33,11 @@ uint64_t load_boot_image(GuestMemory& memory, std::span<const std::byte> image)
     return header.load_address;
 }
 
-uint64_t load_boot_image_file(GuestMemory& memory, const std::string& path)
+LoadedBootImage load_boot_image_file(GuestMemory& memory, const std::string& path)
 {
     const std::vector<std::byte> image = read_host_file(path, "boot image");
     try {
-        return load_boot_image(memory, image);
+        return {load_boot_image(memory, image), image.size()};
     } catch (const VmmError& error) {
         throw VmmError(path + ": " + error.what());
     }

@@ -37,7 +37,11 @@ struct BootParameters {
 uint64_t load_boot_image(GuestMemory& memory, std::span<const std::byte> image);
 
 // The same, reading the image from `path`; errors name the file.
-uint64_t load_boot_image_file(GuestMemory& memory, const std::string& path);
+struct LoadedBootImage {
+    uint64_t address; // where it was loaded, and where the vCPU starts
+    uint64_t size;
+};
+LoadedBootImage load_boot_image_file(GuestMemory& memory, const std::string& path);
 
 // Fills in the header of the image loaded at load_address.
 void write_boot_parameters(GuestMemory& memory, uint64_t load_address,

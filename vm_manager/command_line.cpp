@@ -86,6 +86,7 @@ void print_usage(std::FILE* out)
                "  --ring 0|3         run the program in ring 0 or ring 3 (default: the ring\n"
                "                     this machine's KVM supports; --verbose says which)\n"
                "  --verbose          explain the set-up on standard error\n"
+               "  --memory-map       print where everything is in guest memory, and stop\n"
                "  --no-seccomp       do not confine the VMM with seccomp (for debugging)\n"
                "  --help             show this help\n"
                "\n"
@@ -111,6 +112,7 @@ Options parse_command_line(int argc, char* argv[])
         kTimeout,
         kRing,
         kVerbose,
+        kMemoryMap,
         kNoSeccomp,
         kHelp
     };
@@ -123,6 +125,7 @@ Options parse_command_line(int argc, char* argv[])
         {"timeout", required_argument, nullptr, kTimeout},
         {"ring", required_argument, nullptr, kRing},
         {"verbose", no_argument, nullptr, kVerbose},
+        {"memory-map", no_argument, nullptr, kMemoryMap},
         {"no-seccomp", no_argument, nullptr, kNoSeccomp},
         {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
@@ -176,6 +179,9 @@ Options parse_command_line(int argc, char* argv[])
             break;
         case kVerbose:
             options.verbose = true;
+            break;
+        case kMemoryMap:
+            options.memory_map = true;
             break;
         case kNoSeccomp:
             options.seccomp = false;

@@ -18,6 +18,7 @@ struct Options {
     double timeout_seconds = 0;         // --timeout; 0: no limit
     std::optional<int> ring;            // --ring; nothing: chosen for this KVM
     bool verbose = false;               // --verbose
+    bool memory_map = false;            // --memory-map
     bool seccomp = true;                // --no-seccomp turns it off
     bool help = false;                  // --help
     std::vector<std::string> arguments; // APP and its arguments: the guest's argv

@@ -57,7 +57,7 @@ LoadedProgram load_elf(GuestMemory& memory, std::span<const std::byte> file, uin
                        uint64_t highest)
 {
     const Elf64_Ehdr header = read_elf_header(file);
-    LoadedProgram program{header.e_entry, 0, sizeof(Elf64_Phdr), header.e_phnum};
+    LoadedProgram program{header.e_entry, 0, sizeof(Elf64_Phdr), header.e_phnum, {}};
     bool entry_loaded = false;
 
     for (unsigned i = 0; i < header.e_phnum; ++i) {
@@ -87,6 +87,7 @@ LoadedProgram load_elf(GuestMemory& memory, std::span<const std::byte> file, uin
         std::span<std::byte> target = memory.checked_range(start, size, "ELF segment");
         std::memcpy(target.data(), file.data() + segment.p_offset, segment.p_filesz);
         std::memset(target.data() + segment.p_filesz, 0, size - segment.p_filesz);
+        program.segments.push_back({start, size, segment.p_flags});
 
         // musl finds its TLS template through the program headers (auxv AT_PHDR):
         // they are in memory when a segment loads the part of the file holding them.

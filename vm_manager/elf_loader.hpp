@@ -7,8 +7,16 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace vmm {
+
+// One PT_LOAD segment, as loaded.
+struct LoadedSegment {
+    uint64_t start;
+    uint64_t size;  // p_memsz
+    uint32_t flags; // PF_R, PF_W, PF_X
+};
 
 // What the initial stack and the boot code need to know of a loaded program.
 struct LoadedProgram {
@@ -16,6 +24,7 @@ struct LoadedProgram {
     uint64_t program_headers; // guest address of the program headers, 0 if not loaded
     uint64_t program_header_size;
     uint64_t program_header_count;
+    std::vector<LoadedSegment> segments;
 };
 
 // Copies each PT_LOAD segment of `file` to its p_vaddr (guest virtual ==

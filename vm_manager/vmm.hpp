@@ -9,6 +9,7 @@
 //   boot_image.hpp             loading boot.bin and filling in its header
 //   elf_loader.hpp             loading the static program
 //   initial_stack.hpp          argc, argv, envp and auxv for the program
+//   memory_map.hpp             where everything went (--verbose, --memory-map)
 //   guest_files.hpp            the guest's file descriptors
 //   trace.hpp                  the trace lines of handled system calls
 //   ring_mode.hpp              ring 3 or ring 0 for the program
@@ -31,6 +32,7 @@
 #include "host_file.hpp"
 #include "initial_stack.hpp"
 #include "kvm.hpp"
+#include "memory_map.hpp"
 #include "page_tables.hpp"
 #include "ring_mode.hpp"
 #include "run_control.hpp"

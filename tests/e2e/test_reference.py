@@ -2,7 +2,7 @@
 the same static binary does natively, as strace reports it."""
 import os
 
-from helpers import LAB_APP, REFERENCE, files_in, native_calls, run, trace_lines
+from helpers import BOOT, LAB_APP, REFERENCE, files_in, native_calls, run, trace_lines
 
 
 def test_lab_program_makes_the_same_calls_as_natively(kvm, tmp_path):
@@ -77,3 +77,34 @@ def test_verbose_says_which_ring_and_why(kvm, tmp_path):
     assert vm.returncode == 0
     ring_lines = [line for line in vm.stderr.splitlines() if "ring" in line]
     assert ring_lines and ring_lines[0].startswith("vm_manager: ring ")
+
+
+def elf_load_segments(path):
+    """(start, end) of each PT_LOAD segment, read from the ELF file itself."""
+    import struct
+    data = path.read_bytes()
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    segments = []
+    for i in range(phnum):
+        p_type, _, _, vaddr, _, _, memsz, _ = struct.unpack_from("<IIQQQQQQ", data,
+                                                                 phoff + i * phentsize)
+        if p_type == 1:  # PT_LOAD
+            segments.append((vaddr, vaddr + memsz))
+    return segments
+
+
+def test_memory_map_shows_where_everything_was_loaded(kvm, tmp_path):
+    result = run([REFERENCE, "--memory-map"], cwd=tmp_path)
+
+    assert result.returncode == 0
+    regions = [(int(start, 16), int(end, 16), what) for start, end, what in
+               (line.split(None, 2) for line in result.stdout.splitlines()
+                if not line.startswith("#"))]
+    assert [(s, e) for s, e, what in regions if what.startswith("program segment")] == \
+        elf_load_segments(LAB_APP)
+    boot = [(s, e) for s, e, what in regions if what.startswith("boot image")]
+    assert boot == [(0x8000, 0x8000 + BOOT.stat().st_size)]
+    assert all(a[1] <= b[0] for a, b in zip(regions, regions[1:])), "regions overlap"
+    assert regions[-1][1] == 8 << 20  # the stack ends at the end of guest memory
+    assert not (tmp_path / "ay_caramba").exists()  # nothing ran

@@ -78,7 +78,7 @@ int run_vm(const Options& options)
     vm.map_memory(memory);
 
     // 3. Fill it: the boot code, identity page tables, the program, its stack.
-    const uint64_t boot_address = load_boot_image_file(memory, options.boot_image);
+    const LoadedBootImage boot = load_boot_image_file(memory, options.boot_image);
     const uint64_t page_tables = build_identity_page_tables(memory);
     const LoadedProgram program = load_elf_file(memory, options.arguments[0]);
     const uint64_t stack = build_initial_stack(memory, memory.size(), program,
@@ -86,24 +86,23 @@ int run_vm(const Options& options)
 
     // 4. Tell boot.asm where the program starts and in which ring it runs.
     const RingChoice ring = choose_ring(options.ring);
-    write_boot_parameters(memory, boot_address,
+    write_boot_parameters(memory, boot.address,
                           {program.entry, stack, page_tables, ring.ring == 3});
+    const MemoryMapInputs map{memory.size(), boot.address, boot.size, program, stack};
+    if (options.memory_map) {
+        print_memory_map(stdout, map);
+        return 0;
+    }
     if (options.verbose) {
         std::fprintf(stderr, "vm_manager: %s\n", ring.reason.c_str());
-        std::fprintf(stderr,
-                     "vm_manager: %llu MiB of guest memory; boot image at 0x%llx; program "
-                     "entry 0x%llx; stack 0x%llx\n",
-                     static_cast<unsigned long long>(memory.size() >> 20),
-                     static_cast<unsigned long long>(boot_address),
-                     static_cast<unsigned long long>(program.entry),
-                     static_cast<unsigned long long>(stack));
+        print_memory_map(stderr, map);
     }
 
     // 5. One vCPU, with the CPU features KVM supports (SSE, ...), starting in
     //    16-bit real mode at the first byte of the boot image.
     Vcpu vcpu = vm.create_vcpu();
     vcpu.set_cpuid(*kvm.supported_cpuid());
-    vcpu.start_in_real_mode(boot_address);
+    vcpu.start_in_real_mode(boot.address);
 
     // 6. What the system calls need: the guest's files and the trace.
     GuestFiles files(options.workdir);
