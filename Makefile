@@ -15,10 +15,28 @@ MUSL_CC := musl-gcc
 NASM := nasm
 PYTEST := /usr/bin/python3 -m pytest
 
+# `make test SANITIZE=1`: the engine, both VMMs and the unit tests built with
+# AddressSanitizer (and its leak checker) and UndefinedBehaviorSanitizer, into
+# build/sanitize/ so that the normal build is untouched; the first error found
+# stops the program. SANITIZE=address or SANITIZE=undefined uses only that one,
+# in build/sanitize-address/ or build/sanitize-undefined/. Sanitized programs
+# cannot be linked statically: the VMMs are then dynamic, and make test skips
+# make test-hw. VMM_SANITIZED tells the engine (confinement.cpp).
+comma := ,
+ifneq ($(SANITIZE),)
+SANITIZERS := $(if $(filter 1,$(SANITIZE)),address$(comma)undefined,$(SANITIZE))
+BUILD := build/sanitize$(if $(filter 1,$(SANITIZE)),,-$(subst $(comma),-,$(SANITIZE)))
+SANITIZER_FLAGS := -fsanitize=$(SANITIZERS) -fno-omit-frame-pointer -fno-sanitize-recover=all
+CXXFLAGS += $(SANITIZER_FLAGS) -DVMM_SANITIZED
+VMM_LDFLAGS := $(SANITIZER_FLAGS) -lseccomp
+endif
+# Where the tests find what was built (tests/helpers.py).
+export KIT_BUILD := $(abspath $(BUILD))
+
 # Debian/Ubuntu packages: to build the lab, and to test the kit.
 BUILD_PACKAGES := make g++ nasm musl-tools libseccomp-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev python3-pytest python3-pytest-timeout strace \
-	clang-format bubblewrap qemu-system-x86 busybox-static
+	clang-format bubblewrap qemu-system-x86 busybox-static pandoc chromium
 
 ENGINE_SOURCES := $(wildcard vm_manager/*.cpp)
 ENGINE_OBJECTS := $(ENGINE_SOURCES:vm_manager/%.cpp=$(BUILD)/engine/%.o)
@@ -30,16 +48,19 @@ GUEST := $(BUILD)/vm_src/boot.bin $(BUILD)/vm_src/app
 LAB := $(BUILD)/lab2/vm_manager
 SOLUTION := $(if $(wildcard solutions/lab2/vm_manager/manager.cpp),$(BUILD)/solutions/vm_manager)
 
-# `make V=1` shows the full commands.
+# `make V=1` shows the full commands; `make -s` shows none.
 ifeq ($(V),1)
 Q :=
+say := @true
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
 say := @true
 else
 Q := @
 say := @printf '  %-6s %s\n'
 endif
 
-.PHONY: all alll run run-solution run-emulated run-solution-emulated skeleton test unit-test \
+.PHONY: all alll run run-solution run-emulated run-solution-emulated skeleton figures handouts test unit-test \
 	e2e-test test-hw deps test-deps clean help
 .DEFAULT_GOAL := all
 
@@ -56,6 +77,10 @@ help:
 	@echo "make run-solution-emulated   the same with the reference VMM"
 	@echo "make test           build everything and run all the tests"
 	@echo "make test-hw        the ring-3 tests, in the emulated machine (part of make test)"
+	@echo "make test SANITIZE=1   the same tests under AddressSanitizer and UBSan (in build/sanitize/)"
+	@echo "make fuzz           build the fuzz targets and run each for FUZZ_SECONDS (default 60)"
+	@echo "make handouts       render the statement and the answers to HTML (build/handouts/)"
+	@echo "make figures        redraw the memory-map figure from the VMM's real layout"
 	@echo "make skeleton       regenerate lab2/vm_manager/manager.cpp from the reference"
 	@echo "make deps           install the packages the kit needs"
 	@echo "make clean          remove build/"
@@ -85,6 +110,21 @@ run-emulated: $(EMULATED_PAYLOAD)
 
 run-solution-emulated: $(EMULATED_PAYLOAD)
 	$(Q)$(EMULATED_RUN) /kit/solutions/vm_manager $(ARGS)
+
+# The handout's memory-map figure, drawn from a real run's layout. The program
+# is named ./app so that its stack address does not depend on where the kit is.
+figures: $(GUEST) $(LAB)
+	$(Q)cd $(BUILD)/vm_src && ../lab2/vm_manager --memory-map ./app | \
+	    $(CURDIR)/handouts/figures/memory_map_svg.py > $(CURDIR)/handouts/figures/memory-map.svg
+
+# The statement and the answers as HTML pages, figures embedded (offline-readable).
+HANDOUT_PAGES := $(BUILD)/handouts/lab2.html $(BUILD)/handouts/lab2-answers.html
+handouts: $(HANDOUT_PAGES)
+$(BUILD)/handouts/%.html: handouts/%.md handouts/style.css $(wildcard handouts/figures/*.svg) | test-deps
+	$(say) PANDOC $<
+	$(Q)mkdir -p $(@D)
+	$(Q)pandoc --standalone --self-contained --resource-path=handouts --css=handouts/style.css \
+	    --metadata title="$$(sed -n '1s/^# //p' $<)" --shift-heading-level-by=-1 -o $@ $<
 
 # --- packages -----------------------------------------------------------------
 
@@ -145,7 +185,8 @@ $(BUILD)/tests/%.o: tests/unit/%.cpp | test-deps
 $(BUILD)/tests/unit_tests: $(UNIT_TEST_OBJECTS) $(ENGINE)
 	$(say) LINK $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CXX) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest_main -lgtest -pthread -lseccomp
+	$(Q)$(CXX) $(SANITIZER_FLAGS) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest_main -lgtest -pthread \
+	    -lseccomp
 
 unit-test: $(BUILD)/tests/unit_tests
 	$(Q)$(BUILD)/tests/unit_tests --gtest_brief=1
@@ -162,7 +203,8 @@ test: | test-deps
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/tests/unit_tests
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory e2e-test
-	$(Q)$(MAKE) --no-print-directory test-hw
+	$(Q)$(if $(SANITIZE),echo "make test-hw: skipped under SANITIZE (it needs static binaries)", \
+	    $(MAKE) --no-print-directory test-hw)
 
 clean:
 	rm -rf $(BUILD)

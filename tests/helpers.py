@@ -9,7 +9,8 @@ from pathlib import Path
 
 
 KIT = Path(__file__).resolve().parents[1]
-BUILD = KIT / "build"
+# What make built: build/, or where the Makefile says (build/sanitize/ under SANITIZE=1).
+BUILD = KIT / os.environ.get("KIT_BUILD", "build")
 REFERENCE = BUILD / "solutions" / "vm_manager"
 SKELETON = BUILD / "lab2" / "vm_manager"
 LAB_APP = BUILD / "vm_src" / "app"

@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "guest_layout.hpp"
+#include "hex.hpp"
 #include "host_file.hpp"
 
 #include <cstddef>
@@ -26,8 +27,7 @@ uint64_t load_boot_image(GuestMemory& memory, std::span<const std::byte> image)
         image.size() > layout::kBootImageEnd - header.load_address) {
         throw VmmError("the boot image must lie between 0x4000 and 0x10000 (it is assembled for "
                        "address " +
-                       std::to_string(header.load_address) + ", " + std::to_string(image.size()) +
-                       " bytes)");
+                       hex(header.load_address) + ", " + std::to_string(image.size()) + " bytes)");
     }
     memory.write(header.load_address, image, "boot image");
     return header.load_address;

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -27,14 +28,19 @@ std::string beside_vm_manager(const char* relative)
 
 uint64_t parse_number(const std::string& text, const char* option)
 {
-    std::size_t used = 0;
+    // Decimal digits only: no sign, no spaces, no 0x or leading-0 octal.
+    const bool digits_only =
+        !text.empty() &&
+        std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
     unsigned long long value = 0;
     try {
-        value = std::stoull(text, &used, 0);
-    } catch (const std::exception&) {
-        used = 0;
+        if (digits_only) {
+            value = std::stoull(text, nullptr, 10);
+        }
+    } catch (const std::out_of_range&) {
+        throw UsageError(std::string(option) + " " + text + " is too large");
     }
-    if (used == 0 || used != text.size() || text[0] == '-') {
+    if (!digits_only) {
         throw UsageError(std::string(option) + " wants a number, not '" + text + "'");
     }
     return value;
@@ -191,9 +197,13 @@ Options parse_command_line(int argc, char* argv[])
             break;
         case ':':
             throw UsageError(std::string("option ") + argv[optind - 1] + " needs a value");
-        default:
-            throw UsageError(std::string("unknown option ") + argv[optind - 1] +
-                             " (vm_manager --help lists them)");
+        default: {
+            // A bad short option inside a cluster such as -xy is in optopt;
+            // a bad long option is the argument getopt just passed.
+            const std::string name =
+                optopt != 0 ? std::string("-") + static_cast<char>(optopt) : argv[optind - 1];
+            throw UsageError("unknown option " + name + " (vm_manager --help lists them)");
+        }
         }
     }
     for (int i = optind; i < argc; ++i) {

@@ -1,6 +1,7 @@
 #include "crash_report.hpp"
 
 #include "guest_layout.hpp"
+#include "hex.hpp"
 
 #include <array>
 #include <cstdio>
@@ -11,13 +12,6 @@
 namespace vmm {
 
 namespace {
-
-std::string hex(uint64_t value)
-{
-    char text[24];
-    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-    return text;
-}
 
 // What boot.asm's exception stubs leave on the exception stack (see boot.asm).
 struct ExceptionFrame {

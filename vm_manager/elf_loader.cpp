@@ -2,23 +2,16 @@
 
 #include "error.hpp"
 #include "guest_layout.hpp"
+#include "hex.hpp"
 #include "host_file.hpp"
 
 #include <elf.h>
 
 #include <cstring>
-#include <sstream>
 
 namespace vmm {
 
 namespace {
-
-std::string hex(uint64_t value)
-{
-    std::ostringstream text;
-    text << "0x" << std::hex << value;
-    return text.str();
-}
 
 // True when [offset, offset + length) lies inside the file, without overflow.
 bool in_file(std::span<const std::byte> file, uint64_t offset, uint64_t length)

@@ -49,6 +49,9 @@ int64_t GuestFiles::open(const std::string& path, uint64_t flags, uint64_t mode)
 
 int64_t GuestFiles::add(UniqueFd host_file)
 {
+    if (!host_file) {
+        return -EBADF;
+    }
     for (int guest_fd = 0; guest_fd < kMaxFiles; ++guest_fd) {
         Entry& entry = entries_[guest_fd];
         if (entry.host_fd == -1) {

@@ -1,11 +1,11 @@
 #include "guest_memory.hpp"
 
 #include "error.hpp"
+#include "hex.hpp"
 
 #include <sys/mman.h>
 
 #include <cstring>
-#include <sstream>
 
 namespace vmm {
 
@@ -58,11 +58,9 @@ std::span<std::byte> GuestMemory::checked_range(uint64_t address, uint64_t lengt
 {
     std::optional<std::span<std::byte>> bytes = range(address, length);
     if (!bytes) {
-        std::ostringstream message;
-        message << what << " (0x" << std::hex << address << ", 0x" << length
-                << " bytes) does not fit in guest memory of 0x" << size_
-                << " bytes; a larger --mem may help";
-        throw VmmError(message.str());
+        throw VmmError(std::string(what) + " (" + hex(address) + ", " + hex(length) +
+                       " bytes) does not fit in guest memory of " + hex(size_) +
+                       " bytes; a larger --mem may help");
     }
     return *bytes;
 }

@@ -1,6 +1,7 @@
 #include "memory_map.hpp"
 
 #include "guest_layout.hpp"
+#include "hex.hpp"
 
 #include <elf.h>
 
@@ -17,13 +18,6 @@ struct Region {
     uint64_t end;
     std::string what;
 };
-
-std::string hex(uint64_t value)
-{
-    char text[24];
-    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-    return text;
-}
 
 std::string permissions(uint32_t flags)
 {

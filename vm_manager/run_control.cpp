@@ -30,6 +30,22 @@ void set_timer(double seconds)
     ::setitimer(ITIMER_REAL, &timer, nullptr);
 }
 
+// The RunStopped for the signal that arrived, which says how many exits there were.
+[[noreturn]] void throw_stopped_by_signal(uint64_t exits)
+{
+    const std::string counted = " after " + std::to_string(exits) + " VM exits";
+    switch (stop_signal) {
+    case SIGALRM:
+        throw RunStopped("stopped by --timeout: the guest was still running" + counted,
+                         kExitStopped);
+    case SIGINT:
+        throw RunStopped("stopped by Ctrl-C" + counted, kExitInterrupted);
+    default:
+        throw RunStopped(std::string("stopped by SIG") + sigabbrev_np(stop_signal) + counted,
+                         128 + stop_signal);
+    }
+}
+
 } // namespace
 
 RunControl::RunControl(Vcpu& vcpu, const RunLimits& limits) : limits_(limits)
@@ -61,18 +77,9 @@ void RunControl::after_exit(const Vcpu& vcpu)
     if (vcpu.exit_reason() != KVM_EXIT_INTR) {
         ++exits_;
     }
-    const std::string counted = " after " + std::to_string(exits_) + " VM exits";
-    switch (stop_signal) {
-    case 0:
-        break;
-    case SIGALRM:
-        throw RunStopped("stopped by --timeout: the guest was still running" + counted,
-                         kExitStopped);
-    case SIGINT:
-        throw RunStopped("stopped by Ctrl-C" + counted, kExitInterrupted);
-    default:
-        throw RunStopped(std::string("stopped by SIG") + sigabbrev_np(stop_signal) + counted,
-                         128 + stop_signal);
+    // Nothing here allocates unless the run stops: this runs at every exit.
+    if (stop_signal != 0) {
+        throw_stopped_by_signal(exits_);
     }
     if (limits_.max_exits != 0 && exits_ > limits_.max_exits) {
         throw RunStopped("stopped by --max-exits " + std::to_string(limits_.max_exits) +

@@ -1,7 +1,7 @@
 // vmm.hpp: the VMM engine, everything a lab's manager.cpp uses.
 //
 // The engine is layered; each layer uses only the ones above it:
-//   error.hpp, unique_fd.hpp   exceptions; RAII for fds and mappings
+//   error.hpp, unique_fd.hpp   exceptions; RAII for fds and mappings; hex.hpp for messages
 //   kvm.hpp                    the KVM objects: Kvm, Vm, Vcpu
 //   guest_memory.hpp           GuestMemory: every guest address is checked here
 //   guest_layout.hpp           where things live in guest physical memory

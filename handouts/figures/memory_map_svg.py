@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Draws the guest memory map figure from `vm_manager --memory-map` output.
+
+Usage: vm_manager --memory-map | memory_map_svg.py > memory-map.svg
+(`make figures` runs it as the handout's figure is made.)
+
+Regions are drawn bottom-up, as memory maps usually are, each with its real
+addresses. Small regions get a minimum height so that they stay readable; the
+gaps between regions are drawn as short breaks."""
+import sys
+from html import escape
+
+WIDTH, ROW, GAP, TOP = 900, 34, 18, 60
+
+
+def regions(lines):
+    for line in lines:
+        if line.startswith("#") or not line.strip():
+            continue
+        start, end, what = line.split(None, 2)
+        yield int(start, 16), int(end, 16), what.strip()
+
+
+def color(what):
+    if what.startswith("program"):
+        return "#f3e8fd", "#6b46c1"
+    if what.startswith("stack"):
+        return "#fdf1dc", "#b7791f"
+    if what.startswith("boot"):
+        return "#e8f5e9", "#2f855a"
+    if what.startswith("page tables") or what.startswith("exception"):
+        return "#e6f0fb", "#2b6cb0"
+    return "#f2f2f2", "#888"
+
+
+def main():
+    lines = sys.stdin.read().splitlines()
+    title = next((line[2:] for line in lines if line.startswith("# guest")), "guest memory")
+    items = list(regions(lines))
+    rows = []  # (kind, region) from the top of the figure (high addresses) down
+    for i, region in enumerate(reversed(items)):
+        if i and region[1] < items[len(items) - i][0]:
+            rows.append(("gap", None))
+        rows.append(("region", region))
+    height = TOP + sum(ROW if kind == "region" else GAP for kind, _ in rows) + 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+           f'viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Arial, sans-serif" '
+           f'font-size="13">',
+           "  <title>The guest physical memory map, from vm_manager --memory-map</title>",
+           f'  <rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+           f'  <text x="{WIDTH // 2}" y="26" text-anchor="middle" font-size="17" '
+           f'font-weight="bold">{escape(title)}</text>',
+           f'  <text x="{WIDTH // 2}" y="46" text-anchor="middle" fill="#555">drawn from '
+           f'vm_manager --memory-map; not to scale</text>']
+    y = TOP
+    for kind, region in rows:
+        if kind == "gap":
+            out.append(f'  <text x="300" y="{y + 13}" text-anchor="middle" fill="#999">⋮ '
+                       f'(not used)</text>')
+            y += GAP
+            continue
+        start, end, what = region
+        fill, stroke = color(what)
+        out.append(f'  <rect x="200" y="{y}" width="200" height="{ROW}" fill="{fill}" '
+                   f'stroke="{stroke}"/>')
+        out.append(f'  <text x="190" y="{y + ROW - 4}" text-anchor="end" '
+                   f'font-family="DejaVu Sans Mono, monospace">0x{start:08x}</text>')
+        out.append(f'  <text x="190" y="{y + 12}" text-anchor="end" fill="#777" '
+                   f'font-family="DejaVu Sans Mono, monospace" font-size="11">'
+                   f'0x{end:08x}</text>')
+        out.append(f'  <text x="410" y="{y + ROW // 2 + 5}">{escape(what)}</text>')
+        y += ROW
+    out.append("</svg>")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+// Unit tests for the guest's file-descriptor table.
+#include "error.hpp"
+#include "guest_files.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+
+namespace {
+
+using vmm::GuestFiles;
+using vmm::UniqueFd;
+
+// A fresh host fd the test can hand to the table.
+UniqueFd open_host_file()
+{
+    const int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    EXPECT_GE(fd, 0) << "open /dev/null";
+    return UniqueFd(fd);
+}
+
+bool host_fd_is_open(int fd)
+{
+    return ::fcntl(fd, F_GETFD) != -1;
+}
+
+class GuestFilesTest : public testing::Test {
+  protected:
+    GuestFiles files{testing::TempDir()};
+};
+
+TEST_F(GuestFilesTest, StandardStreamsMapToTheHostsOwn)
+{
+    EXPECT_EQ(files.host_fd(0), 0);
+    EXPECT_EQ(files.host_fd(1), 1);
+    EXPECT_EQ(files.host_fd(2), 2);
+}
+
+TEST_F(GuestFilesTest, AddGivesTheLowestFreeNumber)
+{
+    EXPECT_EQ(files.add(open_host_file()), 3);
+    EXPECT_EQ(files.add(open_host_file()), 4);
+    EXPECT_EQ(files.close(3), 0);
+    EXPECT_EQ(files.add(open_host_file()), 3);
+    EXPECT_EQ(files.add(open_host_file()), 5);
+}
+
+TEST_F(GuestFilesTest, AddReusesAFreedStandardNumber)
+{
+    EXPECT_EQ(files.close(1), 0);
+    EXPECT_EQ(files.add(open_host_file()), 1);
+    EXPECT_EQ(files.add(open_host_file()), 3);
+}
+
+TEST_F(GuestFilesTest, AddedFdMapsToItsHostFd)
+{
+    UniqueFd host = open_host_file();
+    const int host_number = host.get();
+    const int64_t guest = files.add(std::move(host));
+    EXPECT_EQ(files.host_fd(guest), host_number);
+}
+
+TEST_F(GuestFilesTest, HostFdOfAnUnknownNumberIsMinusOne)
+{
+    EXPECT_EQ(files.host_fd(3), -1);
+    EXPECT_EQ(files.host_fd(GuestFiles::kMaxFiles - 1), -1);
+    EXPECT_EQ(files.host_fd(GuestFiles::kMaxFiles), -1);
+    EXPECT_EQ(files.host_fd(uint64_t{1} << 32), -1) << "truncated to guest fd 0";
+    EXPECT_EQ(files.host_fd((uint64_t{1} << 32) | 1), -1) << "truncated to guest fd 1";
+    EXPECT_EQ(files.host_fd(UINT64_MAX), -1) << "-1 as a signed number";
+}
+
+TEST_F(GuestFilesTest, CloseOfAFreeFdIsEbadf)
+{
+    EXPECT_EQ(files.close(3), -EBADF);
+    EXPECT_EQ(files.close(GuestFiles::kMaxFiles), -EBADF);
+    EXPECT_EQ(files.close(UINT64_MAX), -EBADF);
+    EXPECT_EQ(files.add(open_host_file()), 3);
+    EXPECT_EQ(files.close(3), 0);
+    EXPECT_EQ(files.close(3), -EBADF) << "closed twice";
+}
+
+TEST_F(GuestFilesTest, FullTableRefusesWithEmfileAndClosesTheRefusedFd)
+{
+    for (int64_t expected = 3; expected < GuestFiles::kMaxFiles; ++expected) {
+        ASSERT_EQ(files.add(open_host_file()), expected);
+    }
+    UniqueFd refused = open_host_file();
+    const int refused_number = refused.get();
+    ASSERT_TRUE(host_fd_is_open(refused_number));
+    EXPECT_EQ(files.add(std::move(refused)), -EMFILE);
+    EXPECT_FALSE(host_fd_is_open(refused_number)) << "the refused host fd leaked";
+}
+
+TEST_F(GuestFilesTest, ClosingGuestStdoutKeepsHostStdoutOpen)
+{
+    EXPECT_EQ(files.close(1), 0);
+    EXPECT_EQ(files.host_fd(1), -1);
+    EXPECT_TRUE(host_fd_is_open(1));
+}
+
+TEST_F(GuestFilesTest, ClosingAnOwnedFdClosesItsHostFd)
+{
+    UniqueFd host = open_host_file();
+    const int host_number = host.get();
+    const int64_t guest = files.add(std::move(host));
+    ASSERT_TRUE(host_fd_is_open(host_number));
+    EXPECT_EQ(files.close(guest), 0);
+    EXPECT_FALSE(host_fd_is_open(host_number));
+}
+
+TEST(GuestFilesLifetimeTest, DestroyingTheTableClosesOwnedFds)
+{
+    int host_number = -1;
+    {
+        GuestFiles files(testing::TempDir());
+        UniqueFd host = open_host_file();
+        host_number = host.get();
+        files.add(std::move(host));
+    }
+    EXPECT_FALSE(host_fd_is_open(host_number));
+}
+
+TEST(GuestFilesLifetimeTest, NonexistentWorkdirThrowsSystemError)
+{
+    EXPECT_THROW(GuestFiles("/nonexistent/scratchvm-unit-test"), vmm::SystemError);
+}
+
+} // namespace

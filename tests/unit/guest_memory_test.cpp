@@ -1,0 +1,169 @@
+// Unit tests for GuestMemory: every guest range is checked, without overflow.
+#include "error.hpp"
+#include "guest_memory.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using vmm::GuestMemory;
+
+constexpr uint64_t kSize = 64 * 1024;
+constexpr uint64_t kMax = UINT64_MAX;
+
+// Passes when `action` throws a VmmError whose message contains `word`.
+template <typename Action>
+testing::AssertionResult throws_naming(Action action, std::string_view word)
+{
+    try {
+        action();
+    } catch (const vmm::VmmError& error) {
+        if (std::string_view(error.what()).find(word) != std::string_view::npos) {
+            return testing::AssertionSuccess();
+        }
+        return testing::AssertionFailure()
+               << "the message \"" << error.what() << "\" does not contain \"" << word << '"';
+    }
+    return testing::AssertionFailure() << "no VmmError was thrown";
+}
+
+class GuestMemoryTest : public testing::Test {
+  protected:
+    // Copies `text` (its NUL included only if it is part of the string_view) to `address`.
+    void put(uint64_t address, std::string_view text)
+    {
+        std::memcpy(memory.range(address, text.size())->data(), text.data(), text.size());
+    }
+
+    GuestMemory memory{kSize};
+};
+
+TEST_F(GuestMemoryTest, ContainsARangeInside)
+{
+    EXPECT_TRUE(memory.contains(0, kSize));
+    EXPECT_TRUE(memory.contains(0x100, 0x10));
+    auto bytes = memory.range(0x100, 0x10);
+    ASSERT_TRUE(bytes);
+    EXPECT_EQ(bytes->data(), static_cast<std::byte*>(memory.host_base()) + 0x100);
+    EXPECT_EQ(bytes->size(), 0x10u);
+}
+
+TEST_F(GuestMemoryTest, ContainsARangeEndingExactlyAtTheEnd)
+{
+    EXPECT_TRUE(memory.contains(kSize - 8, 8));
+    ASSERT_TRUE(memory.range(kSize - 8, 8));
+    EXPECT_EQ(memory.range(kSize - 8, 8)->size(), 8u);
+}
+
+TEST_F(GuestMemoryTest, RejectsARangeEndingOnePastTheEnd)
+{
+    EXPECT_FALSE(memory.contains(kSize - 8, 9));
+    EXPECT_FALSE(memory.contains(0, kSize + 1));
+    EXPECT_FALSE(memory.range(kSize - 8, 9));
+}
+
+TEST_F(GuestMemoryTest, AcceptsAnEmptyRangeAtTheEnd)
+{
+    EXPECT_TRUE(memory.contains(kSize, 0));
+    ASSERT_TRUE(memory.range(kSize, 0));
+    EXPECT_TRUE(memory.range(kSize, 0)->empty());
+}
+
+TEST_F(GuestMemoryTest, RejectsAnAddressBeyondTheEnd)
+{
+    EXPECT_FALSE(memory.contains(kSize + 1, 0));
+    EXPECT_FALSE(memory.contains(kSize + 1, 1));
+    EXPECT_FALSE(memory.range(kSize + 1, 0));
+}
+
+TEST_F(GuestMemoryTest, RejectsRangesWhoseEndWrapsAround)
+{
+    // address + length wraps to a small number: a naive "address + length <= size" passes.
+    EXPECT_FALSE(memory.contains(kMax, 1));
+    EXPECT_FALSE(memory.contains(kMax - 7, 16));
+    EXPECT_FALSE(memory.contains(16, kMax - 7));
+    EXPECT_FALSE(memory.range(16, kMax - 7));
+}
+
+TEST_F(GuestMemoryTest, RejectsAHugeLength)
+{
+    EXPECT_FALSE(memory.contains(0, kMax));
+    EXPECT_FALSE(memory.contains(0, uint64_t{1} << 63));
+    EXPECT_FALSE(memory.range(0, kMax));
+}
+
+TEST_F(GuestMemoryTest, CStringReadsUpToTheNul)
+{
+    put(0x100, std::string_view("hello\0world", 11));
+    EXPECT_EQ(memory.c_string(0x100, 100), "hello");
+}
+
+TEST_F(GuestMemoryTest, CStringAcceptsANulInTheLastByteOfMemory)
+{
+    put(kSize - 4, std::string_view("abc\0", 4));
+    EXPECT_EQ(memory.c_string(kSize - 4, 100), "abc");
+}
+
+TEST_F(GuestMemoryTest, CStringIsNothingWhenMemoryEndsBeforeTheNul)
+{
+    put(kSize - 4, "abcd");
+    EXPECT_EQ(memory.c_string(kSize - 4, 100), std::nullopt);
+}
+
+TEST_F(GuestMemoryTest, CStringIsCutAtMaxLengthWhenNoNulComesBefore)
+{
+    put(0x200, std::string_view("abcdefgh\0", 9));
+    const auto text = memory.c_string(0x200, 4);
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, "abcd");
+    EXPECT_EQ(text->size(), 4u);
+}
+
+TEST_F(GuestMemoryTest, CStringIsNothingForAnAddressOutsideMemory)
+{
+    EXPECT_EQ(memory.c_string(kSize, 10), std::nullopt);
+    EXPECT_EQ(memory.c_string(kSize, 0), std::nullopt);
+    EXPECT_EQ(memory.c_string(kSize + 1, 10), std::nullopt);
+    EXPECT_EQ(memory.c_string(kMax, 10), std::nullopt);
+}
+
+TEST_F(GuestMemoryTest, CheckedRangeReturnsTheRangeInside)
+{
+    const auto bytes = memory.checked_range(0x300, 16, "test range");
+    EXPECT_EQ(bytes.data(), static_cast<std::byte*>(memory.host_base()) + 0x300);
+    EXPECT_EQ(bytes.size(), 16u);
+}
+
+TEST_F(GuestMemoryTest, CheckedRangeThrowsNamingWhat)
+{
+    EXPECT_TRUE(
+        throws_naming([&] { memory.checked_range(kSize - 8, 9, "the widget"); }, "the widget"));
+    EXPECT_TRUE(
+        throws_naming([&] { memory.checked_range(16, kMax - 7, "the gadget"); }, "the gadget"));
+}
+
+TEST_F(GuestMemoryTest, WriteU64AndReadU64RoundTripLittleEndian)
+{
+    memory.write_u64(kSize - 8, 0x0102030405060708, "last word");
+    EXPECT_EQ(memory.read_u64(kSize - 8, "last word"), 0x0102030405060708u);
+    EXPECT_EQ(std::to_integer<int>((*memory.range(kSize - 8, 1))[0]), 0x08);
+}
+
+TEST_F(GuestMemoryTest, WriteU64ThrowsNamingWhatPastTheEnd)
+{
+    EXPECT_TRUE(throws_naming([&] { memory.write_u64(kSize - 7, 1, "the PML4"); }, "the PML4"));
+    EXPECT_TRUE(throws_naming([&] { memory.write_u64(kMax - 3, 1, "the PDPT"); }, "the PDPT"));
+}
+
+TEST_F(GuestMemoryTest, ReadU64ThrowsNamingWhatPastTheEnd)
+{
+    EXPECT_TRUE(throws_naming([&] { memory.read_u64(kSize - 7, "the header"); }, "the header"));
+    EXPECT_TRUE(throws_naming([&] { memory.read_u64(kMax, "the footer"); }, "the footer"));
+}
+
+} // namespace
