@@ -3,6 +3,7 @@
 #include "error.hpp"
 #include "guest_layout.hpp"
 #include "host_file.hpp"
+#include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -35,28 +36,6 @@ std::vector<std::byte> make_image(uint64_t load_address, std::size_t size = 256)
     header.load_address = load_address;
     std::memcpy(image.data(), &header, std::min(size, sizeof header));
     return image;
-}
-
-// Passes when `action` throws a VmmError whose message contains `word`.
-template <typename Action>
-testing::AssertionResult throws_naming(Action action, std::string_view word)
-{
-    try {
-        action();
-    } catch (const vmm::VmmError& error) {
-        if (std::string_view(error.what()).find(word) != std::string_view::npos) {
-            return testing::AssertionSuccess();
-        }
-        return testing::AssertionFailure()
-               << "the message \"" << error.what() << "\" does not contain \"" << word << '"';
-    }
-    return testing::AssertionFailure() << "no VmmError was thrown";
-}
-
-// A file of the kit's build, found from this test binary (build/tests/unit_tests).
-std::filesystem::path built_file(const char* relative)
-{
-    return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / relative;
 }
 
 class BootImageTest : public testing::Test {

@@ -1,6 +1,7 @@
 // Unit tests for GuestMemory: every guest range is checked, without overflow.
 #include "error.hpp"
 #include "guest_memory.hpp"
+#include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,22 +16,6 @@ using vmm::GuestMemory;
 
 constexpr uint64_t kSize = 64 * 1024;
 constexpr uint64_t kMax = UINT64_MAX;
-
-// Passes when `action` throws a VmmError whose message contains `word`.
-template <typename Action>
-testing::AssertionResult throws_naming(Action action, std::string_view word)
-{
-    try {
-        action();
-    } catch (const vmm::VmmError& error) {
-        if (std::string_view(error.what()).find(word) != std::string_view::npos) {
-            return testing::AssertionSuccess();
-        }
-        return testing::AssertionFailure()
-               << "the message \"" << error.what() << "\" does not contain \"" << word << '"';
-    }
-    return testing::AssertionFailure() << "no VmmError was thrown";
-}
 
 class GuestMemoryTest : public testing::Test {
   protected:
