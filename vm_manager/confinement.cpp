@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -118,7 +119,9 @@ void confine_vmm(bool seccomp)
 #else
     constexpr bool kSanitized = false;
 #endif
-    if (seccomp && !kSanitized) {
+    if (!seccomp) {
+        std::fputs("vm_manager: --no-seccomp: the VMM is not confined\n", stderr);
+    } else if (!kSanitized) {
         install_seccomp_filter();
     }
 }

@@ -108,13 +108,11 @@ int run_vm(const Options& options)
     GuestFiles files(options.workdir);
     Trace trace(options.trace_file);
 
-    // 7. From here on the VMM needs only a few system calls: forbid the others,
-    //    so that a bug in a handler cannot become an arbitrary host call.
+    // 7. What may stop the run (Ctrl-C, --timeout, --max-exits). Then, since
+    //    from here on the VMM needs only a few system calls, forbid the others:
+    //    a bug in a handler cannot become an arbitrary host call.
     RunControl control(vcpu, {options.max_exits, options.timeout_seconds});
     confine_vmm(options.seccomp);
-    if (!options.seccomp) {
-        std::fprintf(stderr, "vm_manager: --no-seccomp: the VMM is not confined\n");
-    }
 
     // 8. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
     for (;;) {
