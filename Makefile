@@ -81,6 +81,7 @@ help:
 	@echo "make fuzz           build the fuzz targets and run each for FUZZ_SECONDS (default 60)"
 	@echo "make handouts       render the statement and the answers to HTML (build/handouts/)"
 	@echo "make figures        redraw the memory-map figure from the VMM's real layout"
+	@echo "make bench          measure VM exits and start-up against native and qemu-user"
 	@echo "make skeleton       regenerate lab2/vm_manager/manager.cpp from the reference"
 	@echo "make deps           install the packages the kit needs"
 	@echo "make clean          remove build/"
@@ -125,6 +126,9 @@ $(BUILD)/handouts/%.html: handouts/%.md handouts/style.css $(wildcard handouts/f
 	$(Q)mkdir -p $(@D)
 	$(Q)pandoc --standalone --self-contained --resource-path=handouts --css=handouts/style.css \
 	    --metadata title="$$(sed -n '1s/^# //p' $<)" --shift-heading-level-by=-1 -o $@ $<
+
+# `make bench`: the performance figures (bench/README.md).
+include bench/bench.mk
 
 # --- packages -----------------------------------------------------------------
 
@@ -203,8 +207,12 @@ test: | test-deps
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/tests/unit_tests
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory e2e-test
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(if $(SANITIZE),echo "make test-hw: skipped under SANITIZE (it needs static binaries)", \
 	    $(MAKE) --no-print-directory test-hw)
+
+# make fuzz, make fuzz-smoke: the libFuzzer targets.
+include fuzz/fuzz.mk
 
 clean:
 	rm -rf $(BUILD)

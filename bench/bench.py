@@ -1,0 +1,383 @@
+#!/usr/bin/python3
+"""The benchmark driver behind `make bench` (see bench/README.md).
+
+Runs every measurement in one go, interleaved (each round runs every command
+once, so that all of them see the same machine), then prints a table, the
+ratios against the goals of the issue, and writes results.json, chart.svg and
+results.md into the output directory.
+
+    bench.py --build BUILD_DIR --out OUT_DIR [--vmm PATH] [--quick]
+
+Only the Python standard library; the processes are timed by spawn_timer (C).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+FULL = {"calls": 20000, "call_rounds": 11, "process_rounds": 301}
+QUICK = {"calls": 1000, "call_rounds": 2, "process_rounds": 3}
+
+# The goals of the issue; a ratio is reported PASS or MISS, never asserted.
+GOALS = {
+    "forwarded_over_bare_exit": 1.10,
+    "vmm_over_bare_vm": 1.25,
+    "qemu_over_vmm": 4.0,
+    "vmm_peak_rss_mib": 8.0,
+}
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build", required=True, type=Path, help="the kit's build/ directory")
+    parser.add_argument("--out", required=True, type=Path, help="where results go")
+    parser.add_argument("--vmm", type=Path, help="the VMM to measure "
+                        "(default: BUILD/solutions/vm_manager)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few runs only: checks that everything works, in seconds; "
+                        "the figures mean little")
+    return parser.parse_args()
+
+
+def kvm_problem():
+    if not os.path.exists("/dev/kvm"):
+        return "there is no /dev/kvm on this machine"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "/dev/kvm is not accessible (add yourself to the kvm group)"
+    return None
+
+
+def machine_description():
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    if Path("/sys/module/kvm_pvm").is_dir():
+        kvm = "PVM (kvm_pvm): guest ring-0 code is emulated"
+    elif Path("/sys/module/kvm_intel").is_dir():
+        kvm = "kvm_intel (VT-x)"
+    elif Path("/sys/module/kvm_amd").is_dir():
+        kvm = "kvm_amd (AMD-V)"
+    else:
+        kvm = "unknown"
+    return {
+        "kernel": platform.release(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "kvm": kvm,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+class Runner:
+    """Writes a spec file for spawn_timer, runs it, returns the samples."""
+
+    def __init__(self, spawn_timer, work):
+        self.spawn_timer = spawn_timer
+        self.work = work
+
+    def run(self, commands, rounds):
+        """commands: list of (label, argv). Returns {label: [(seconds, maxrss_kib)]}."""
+        spec = self.work / "spec.tsv"
+        lines = []
+        for label, argv in commands:
+            fields = [label, str(self.work), "0", *map(str, argv)]
+            assert all("\t" not in f and "\n" not in f for f in fields), fields
+            lines.append("\t".join(fields))
+        spec.write_text("\n".join(lines) + "\n")
+        result = subprocess.run([str(self.spawn_timer), str(rounds), str(spec)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit("bench: a measured command failed:\n" + result.stderr.strip() +
+                     "\n(run it by hand in " + str(self.work) + " to see why)")
+        samples = {label: [] for label, _ in commands}
+        for line in result.stdout.splitlines():
+            label, _round, ns, rss, _status = line.split("\t")
+            samples[label].append((int(ns) / 1e9, int(rss)))
+        return samples
+
+
+def summary(values, scale):
+    values = [v * scale for v in values]
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+def per_call(samples, with_calls, without_calls, calls, scale=1e6):
+    """Cost of one call in µs: (T(N calls) - T(0 calls)) / N, round by round
+    (both runs of a round are neighbours in time), then the median."""
+    pairs = zip(samples[with_calls], samples[without_calls])
+    return summary([(a[0] - b[0]) / calls for a, b in pairs], scale)
+
+
+def measure(args, settings):
+    build, out = args.build, args.out
+    bench = build / "bench"
+    vmm = args.vmm or build / "solutions" / "vm_manager"
+    boot, app = build / "vm_src" / "boot.bin", build / "vm_src" / "app"
+    bare_vm, bare_vm_musl = bench / "bare_vm", bench / "bare_vm_musl"
+    loop = bench / "syscall_loop"
+    qemu = shutil.which("qemu-x86_64")
+    for needed in (vmm, boot, app, bare_vm, loop, bench / "spawn_timer"):
+        if not needed.exists():
+            sys.exit(f"bench: {needed} is missing: run make bench")
+
+    work = out / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    runner = Runner(bench / "spawn_timer", work)
+    n = settings["calls"]
+
+    # 1. Per call: each program runs with N calls and with 0, in the same round.
+    commands = [
+        ("bare_exit_N", [bare_vm, "--exits", n, boot]),
+        ("bare_exit_0", [bare_vm, "--exits", 0, boot]),
+        ("stub_exit_N", [bare_vm, "--syscalls", n, boot]),
+        ("null_syscall_N", [bare_vm, boot, loop, n]),
+        ("null_syscall_0", [bare_vm, boot, loop, 0]),
+        ("forwarded_syscall_N", [vmm, loop, n]),
+        ("forwarded_syscall_0", [vmm, loop, 0]),
+        ("native_syscall_N", [loop, n]),
+        ("native_syscall_0", [loop, 0]),
+    ]
+    if qemu:
+        commands += [("qemu_syscall_N", [qemu, loop, n]), ("qemu_syscall_0", [qemu, loop, 0])]
+    s = runner.run(commands, settings["call_rounds"])
+    calls = {
+        "bare_exit": per_call(s, "bare_exit_N", "bare_exit_0", n),
+        "stub_exit": per_call(s, "stub_exit_N", "bare_exit_0", n),
+        "null_syscall": per_call(s, "null_syscall_N", "null_syscall_0", n),
+        "forwarded_syscall": per_call(s, "forwarded_syscall_N", "forwarded_syscall_0", n),
+        "native_syscall": per_call(s, "native_syscall_N", "native_syscall_0", n),
+    }
+    if qemu:
+        calls["qemu_syscall"] = per_call(s, "qemu_syscall_N", "qemu_syscall_0", n)
+
+    # 2. Whole processes: the lab program, and the floors. The same absolute
+    #    path for the program everywhere: musl's start-up reads argv[0].
+    commands = [
+        ("bare_vm", [bare_vm, boot]),
+        ("vmm", [vmm, app]),
+        ("native", [app]),
+        ("bare_vm_app", [bare_vm, boot, app]),
+    ]
+    if bare_vm_musl.exists():
+        commands.append(("bare_vm_musl", [bare_vm_musl, boot]))
+    if qemu:
+        commands.append(("qemu", [qemu, app]))
+    s = runner.run(commands, settings["process_rounds"])
+    processes = {label: summary([t for t, _ in runs], 1e3) for label, runs in s.items()}
+    rss = {label: summary([r for _, r in runs], 1) for label, runs in s.items()}
+
+    # What the lab program under the VMM left behind must be right, or the
+    # figures are about a broken run.
+    produced = (work / "ay_caramba").read_bytes() if (work / "ay_caramba").exists() else b""
+    if produced != b"Hello World !!!\nBye Bye !!!\n":
+        sys.exit("bench: the lab program under the VMM did not write ay_caramba as expected")
+
+    return {
+        "vmm": str(vmm),
+        "qemu": qemu,
+        "calls": calls,
+        "processes": processes,
+        "peak_rss_kib": rss,
+    }
+
+
+def ratios(r):
+    calls, processes = r["calls"], r["processes"]
+    out = []
+
+    def add(name, value, goal, kind, text):
+        # A ratio of a negative figure is noise (possible in --quick): never a PASS.
+        passed = None if goal is None else value > 0 and (value <= goal if kind == "max"
+                                                           else value >= goal)
+        out.append({"name": name, "value": value, "goal": goal, "kind": kind,
+                    "pass": passed, "text": text})
+
+    fwd = calls["forwarded_syscall"]["median"]
+    add("forwarded_over_bare_exit", fwd / calls["bare_exit"]["median"],
+        GOALS["forwarded_over_bare_exit"], "max", "forwarded_syscall / bare_exit")
+    add("forwarded_over_null_syscall", fwd / calls["null_syscall"]["median"], None, "max",
+        "forwarded_syscall / null_syscall (same guest code; the VMM's own work)")
+    add("vmm_over_bare_vm", processes["vmm"]["median"] / processes["bare_vm"]["median"],
+        GOALS["vmm_over_bare_vm"], "max", "lab program: VMM / bare_vm")
+    add("vmm_over_bare_vm_app", processes["vmm"]["median"] / processes["bare_vm_app"]["median"],
+        None, "max", "lab program: VMM / bare_vm_app (same guest code; the VMM's own work)")
+    if "qemu" in processes:
+        add("qemu_over_vmm", processes["qemu"]["median"] / processes["vmm"]["median"],
+            GOALS["qemu_over_vmm"], "min", "lab program: qemu-x86_64 / VMM (times faster)")
+    add("vmm_peak_rss_mib", r["peak_rss_kib"]["vmm"]["max"] / 1024,
+        GOALS["vmm_peak_rss_mib"], "max", "VMM peak RSS on the lab program, MiB")
+    return out
+
+
+CALL_ROWS = [
+    ("bare_exit", "`hlt; jmp` in bare_vm, resumed with no work: one VM exit round trip"),
+    ("stub_exit", "`syscall; jmp` in bare_vm: syscall -> boot.asm stub `hlt; jmp rcx`, no work"),
+    ("null_syscall", "syscall_loop under bare_vm's null handler (RAX set, nothing else)"),
+    ("forwarded_syscall", "syscall_loop under the reference VMM (trace, host write)"),
+    ("native_syscall", "syscall_loop run natively"),
+    ("qemu_syscall", "syscall_loop under qemu-x86_64"),
+]
+PROCESS_ROWS = [
+    ("bare_vm", "the floor: C, creates the VM and vCPU, boots to long mode, first hlt"),
+    ("vmm", "the lab program under the reference VMM"),
+    ("native", "the lab program run natively"),
+    ("qemu", "the lab program under qemu-x86_64"),
+    ("bare_vm_app", "the lab program under bare_vm's null handler (extra)"),
+    ("bare_vm_musl", "bare_vm linked with musl instead of glibc (extra)"),
+]
+
+
+def format_report(r, settings, quick):
+    lines = []
+    m = r["machine"]
+    lines.append(f"ScratchVM Lab 2 benchmark{' (QUICK: figures not meaningful)' if quick else ''}"
+                 f" - {r['date']}")
+    lines.append(f"  machine: {m['cpus']} CPUs, {m['cpu']}; Linux {m['kernel']}; KVM: {m['kvm']};"
+                 f" load average at start {m['load_average'][0]}")
+    lines.append(f"  VMM: {r['vmm']}")
+    lines.append("")
+    lines.append(f"Per system call, in µs: (time with N = {settings['calls']} calls - time with 0)"
+                 f" / N, median of {settings['call_rounds']} rounds")
+    lines.append(f"  {'figure':<19} {'median':>8} {'min':>8} {'max':>8}  what")
+    for key, text in CALL_ROWS:
+        if key in r["calls"]:
+            c = r["calls"][key]
+            lines.append(f"  {key:<19} {c['median']:8.2f} {c['min']:8.2f} {c['max']:8.2f}  {text}")
+        else:
+            lines.append(f"  {key:<19} {'n/a':>8}  (qemu-x86_64 not installed: apt install qemu-user)")
+    lines.append("")
+    lines.append(f"Whole process, in ms: spawn to exit, median of {settings['process_rounds']} runs")
+    lines.append(f"  {'figure':<19} {'median':>8} {'min':>8} {'max':>8}  {'peak RSS':>9}  what")
+    for key, text in PROCESS_ROWS:
+        if key in r["processes"]:
+            p, kib = r["processes"][key], r["peak_rss_kib"][key]["max"]
+            lines.append(f"  {key:<19} {p['median']:8.3f} {p['min']:8.3f} {p['max']:8.3f}"
+                         f"  {kib / 1024:6.2f} MiB  {text}")
+        else:
+            lines.append(f"  {key:<19} {'n/a':>8}")
+    lines.append("")
+    lines.append("Ratios (same run) against the goals: reported, not asserted")
+    for ratio in r["ratios"]:
+        if ratio["goal"] is None:
+            verdict = "(for reading the one above)"
+        else:
+            sign = "<=" if ratio["kind"] == "max" else ">="
+            verdict = f"goal {sign} {ratio['goal']:<5}  {'PASS' if ratio['pass'] else 'MISS'}"
+        lines.append(f"  {ratio['text']:<72} {ratio['value']:7.2f}  {verdict}")
+    return "\n".join(lines)
+
+
+def format_markdown(r, settings):
+    """The same figures as a Markdown table, for the handout to quote."""
+    rows = ["| figure | median | what |", "|---|---:|---|"]
+    for key, text in CALL_ROWS:
+        if key in r["calls"]:
+            rows.append(f"| {key} | {r['calls'][key]['median']:.2f} µs | {text} |")
+    for key, text in PROCESS_ROWS:
+        if key in r["processes"]:
+            rows.append(f"| {key} | {r['processes'][key]['median']:.3f} ms | {text} |")
+    rows.append(f"| vmm peak RSS | {r['peak_rss_kib']['vmm']['max'] / 1024:.2f} MiB | "
+                "the reference VMM on the lab program |")
+    rows.append("")
+    rows.append("| ratio | value | goal |")
+    rows.append("|---|---:|---|")
+    for ratio in r["ratios"]:
+        goal = ("-" if ratio["goal"] is None else
+                f"{'≤' if ratio['kind'] == 'max' else '≥'} {ratio['goal']} "
+                f"{'PASS' if ratio['pass'] else 'MISS'}")
+        rows.append(f"| {ratio['text']} | {ratio['value']:.2f} | {goal} |")
+    m = r["machine"]
+    header = (f"Measured by `make bench` on {r['date']}: {m['cpus']} CPUs, {m['cpu']}, "
+              f"Linux {m['kernel']}, KVM: {m['kvm']}. Per-call figures: median of "
+              f"{settings['call_rounds']} rounds of N = {settings['calls']} calls; "
+              f"whole-process figures: median of {settings['process_rounds']} runs.\n\n")
+    return header + "\n".join(rows) + "\n"
+
+
+def svg_chart(r):
+    """Two groups of horizontal bars, per call (µs) and whole process (ms), and
+    a caption saying where and when. Grey: the calibration guests and floors."""
+    groups = [
+        ("Per system call (µs, median)", [(k, r["calls"][k]["median"]) for k, _ in CALL_ROWS
+                                          if k in r["calls"]], "{:.2f} µs"),
+        ("Whole process (ms, median)", [(k, r["processes"][k]["median"]) for k, _ in PROCESS_ROWS
+                                        if k in r["processes"]], "{:.2f} ms"),
+    ]
+    width, label_w, bar_w, row_h = 640, 150, 380, 22
+    colours = {"bare_exit": "#888", "stub_exit": "#aaa", "null_syscall": "#aaa",
+               "bare_vm": "#888", "bare_vm_app": "#aaa", "bare_vm_musl": "#aaa",
+               "forwarded_syscall": "#2a6fdb", "vmm": "#2a6fdb",
+               "native_syscall": "#3a9d5d", "native": "#3a9d5d",
+               "qemu_syscall": "#d9822b", "qemu": "#d9822b"}
+    parts, y = [], 10
+    for title, bars, fmt in groups:
+        y += 18
+        parts.append(f'<text x="10" y="{y}" font-weight="bold">{title}</text>')
+        y += 8
+        top = max((v for _, v in bars), default=1) or 1
+        for key, value in bars:
+            length = max(1.0, bar_w * max(value, 0) / top)
+            parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{key}</text>')
+            parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{length:.1f}" height="{row_h - 6}"'
+                         f' fill="{colours.get(key, "#555")}"/>')
+            parts.append(f'<text x="{label_w + length + 5:.1f}" y="{y + 15}">'
+                         f'{fmt.format(value)}</text>')
+            y += row_h
+        y += 6
+    m = r["machine"]
+    y += 8
+    parts.append(f'<text x="10" y="{y}" font-size="10" fill="#555">make bench, {r["date"]}: '
+                 f'{m["cpus"]} CPUs, Linux {m["kernel"]}, KVM: {m["kvm"]}</text>')
+    height = y + 10
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">\n'
+            f'<rect width="{width}" height="{height}" fill="white"/>\n'
+            + "\n".join(parts) + "\n</svg>\n")
+
+
+def main():
+    args = parse_arguments()
+    # Absolute paths: the commands run in OUT/work.
+    args.build, args.out = args.build.resolve(), args.out.resolve()
+    args.vmm = args.vmm.resolve() if args.vmm else None
+    problem = kvm_problem()
+    if problem:
+        sys.exit(f"bench: {problem}; the benchmark needs KVM")
+    settings = QUICK if args.quick else FULL
+    args.out.mkdir(parents=True, exist_ok=True)
+    machine = machine_description()
+    results = measure(args, settings)
+    results["machine"] = machine
+    results["date"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    results["settings"] = dict(settings, quick=args.quick)
+    results["ratios"] = ratios(results)
+
+    report = format_report(results, settings, args.quick)
+    print(report)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "chart.svg").write_text(svg_chart(results))
+    (args.out / "results.md").write_text(format_markdown(results, settings))
+    (args.out / "report.txt").write_text(report + "\n")
+    print(f"\nwritten: {args.out / 'results.json'}, {args.out / 'chart.svg'}, "
+          f"{args.out / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()
