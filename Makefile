@@ -75,10 +75,14 @@ help:
 	@echo "make run-solution   run it under the reference VMM"
 	@echo "make run-emulated   run it under your VMM in an emulated machine with AMD-V (no KVM needed)"
 	@echo "make run-solution-emulated   the same with the reference VMM"
+	@echo "make check          check YOUR lab2/ as the grader would: test by test, then a score"
+	@echo "make grade SUBMISSIONS=dir   grade a class (grader/README.md)"
+	@echo "make gradescope     pack the Gradescope autograder"
 	@echo "make test           build everything and run all the tests"
 	@echo "make test-hw        the ring-3 tests, in the emulated machine (part of make test)"
 	@echo "make test SANITIZE=1   the same tests under AddressSanitizer and UBSan (in build/sanitize/)"
 	@echo "make fuzz           build the fuzz targets and run each for FUZZ_SECONDS (default 60)"
+	@echo "make fuzz-smoke     each fuzz target for a few seconds (part of make test)"
 	@echo "make handouts       render the statement and the answers to HTML (build/handouts/)"
 	@echo "make figures        redraw the memory-map figure from the VMM's real layout"
 	@echo "make bench          measure VM exits and start-up against native and qemu-user"
@@ -129,6 +133,9 @@ $(BUILD)/handouts/%.html: handouts/%.md handouts/style.css $(wildcard handouts/f
 
 # `make bench`: the performance figures (bench/README.md).
 include bench/bench.mk
+
+# `make check`, `make grade`, `make gradescope`: the grader (grader/README.md).
+include grader/grader.mk
 
 # --- packages -----------------------------------------------------------------
 

@@ -56,7 +56,14 @@ class Vcpu {
     // The reset state, but starting at `address` with CS = 0: 16-bit real mode.
     void start_in_real_mode(uint64_t address);
 
+    // For tests and fuzzing only, no KVM: a Vcpu over a kvm_run that the caller
+    // owns and keeps alive. regs(), mark_regs_dirty() and exit_reason() work on
+    // it; run() and the other calls that need a vCPU fail with EBADF.
+    static Vcpu without_kvm(kvm_run& run) { return Vcpu(&run); }
+
   private:
+    explicit Vcpu(kvm_run* run) : run_(run) {}
+
     UniqueFd fd_;
     Mapping run_mapping_;
     kvm_run* run_;

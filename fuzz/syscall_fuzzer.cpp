@@ -1,0 +1,175 @@
+// syscall_fuzzer.cpp: handle_syscall() of the reference VMM
+// (solutions/lab2/vm_manager/manager.cpp, compiled with -Dmain=vmm_main) with
+// arbitrary registers, over guest memory whose contents also come from the
+// input. No KVM: the Vcpu is Vcpu::without_kvm over a kvm_run of this file.
+//
+// The input:
+//   byte 0   guest memory size: 1 + (byte % 4) pages of 4 KiB
+//   byte 1   number of system calls: 1 + (byte % 8)
+//   then     for each call, 7 little-endian 64-bit registers:
+//            RAX, RDI, RSI, RDX, R10, R8, R9 (zeros past the end of the input)
+//   the rest guest memory from guest address 0; the rest of it is zero
+// The calls run in order until one ends the program (exit).
+//
+// Checked, besides what AddressSanitizer and UBSan check: the handler changes
+// no register but RAX and marks the registers dirty; open, write and close
+// return a count, an fd or a -errno; every fd open gives the guest leads inside
+// the working directory (scratch_dir.hpp). Guest fds 0, 1 and 2 are /dev/null
+// here, not the fuzzer's own standard streams; the trace goes to /dev/null.
+#include "scratch_dir.hpp"
+
+#include "vmm.hpp"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+// As in manager.cpp, which defines them.
+struct Guest {
+    vmm::GuestMemory& memory;
+    vmm::GuestFiles& files;
+    vmm::Trace& trace;
+};
+std::optional<int> handle_syscall(vmm::Vcpu& vcpu, Guest guest);
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr int kMaxPages = 4;
+constexpr int kMaxCalls = 8;
+constexpr std::size_t kCallSize = 7 * 8;
+constexpr unsigned kCheckOutsideEvery = 4096;
+
+uint64_t little_endian(const uint8_t* bytes)
+{
+    uint64_t value = 0;
+    for (int i = 7; i >= 0; --i) {
+        value = value << 8 | bytes[i];
+    }
+    return value;
+}
+
+[[noreturn]] void finding(const char* what, uint64_t number, const kvm_regs& before)
+{
+    std::fprintf(stderr, "FINDING: %s (system call %llu, result %lld)\n", what,
+                 static_cast<unsigned long long>(before.rax), static_cast<long long>(number));
+    std::abort();
+}
+
+bool same_except_rax(kvm_regs a, kvm_regs b)
+{
+    a.rax = b.rax = 0;
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
+{
+    static fuzz::ScratchDir scratch;
+    static vmm::Trace trace("/dev/null");
+    static const int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    static vmm::GuestMemory* memories[kMaxPages] = {};
+    static kvm_run run;
+    static unsigned inputs = 0;
+    if (dev_null < 0) {
+        std::abort();
+    }
+
+    // The header and the calls.
+    uint8_t header[2] = {0, 0};
+    std::memcpy(header, data, size < 2 ? size : 2);
+    const int pages = 1 + header[0] % kMaxPages;
+    const int calls = 1 + header[1] % kMaxCalls;
+    std::size_t offset = 2;
+    uint8_t registers[kMaxCalls][kCallSize] = {};
+    for (int call = 0; call < calls; ++call, offset += kCallSize) {
+        if (offset < size) {
+            std::memcpy(registers[call], data + offset,
+                        size - offset < kCallSize ? size - offset : kCallSize);
+        }
+    }
+
+    // Guest memory: one of each size, made once; zeroed, then the input's bytes at 0.
+    vmm::GuestMemory*& memory = memories[pages - 1];
+    if (memory == nullptr) {
+        memory = new vmm::GuestMemory(pages * kPage); // kept for the process's life
+    }
+    std::span<std::byte> bytes = *memory->range(0, memory->size());
+    std::memset(bytes.data(), 0, bytes.size());
+    if (offset < size) {
+        std::memcpy(bytes.data(), data + offset,
+                    size - offset < bytes.size() ? size - offset : bytes.size());
+    }
+
+    {
+        // Fresh guest fds for each input; 0, 1 and 2 are /dev/null.
+        vmm::GuestFiles files(scratch.workdir());
+        for (int fd = 0; fd < 3; ++fd) {
+            files.close(fd);
+            if (files.add(vmm::UniqueFd(::fcntl(dev_null, F_DUPFD_CLOEXEC, 0))) != fd) {
+                std::abort();
+            }
+        }
+
+        std::memset(&run, 0, sizeof run);
+        vmm::Vcpu vcpu = vmm::Vcpu::without_kvm(run);
+        for (int call = 0; call < calls; ++call) {
+            kvm_regs& regs = vcpu.regs();
+            regs = kvm_regs{};
+            const uint8_t* in = registers[call];
+            regs.rax = little_endian(in);
+            regs.rdi = little_endian(in + 8);
+            regs.rsi = little_endian(in + 16);
+            regs.rdx = little_endian(in + 24);
+            regs.r10 = little_endian(in + 32);
+            regs.r8 = little_endian(in + 40);
+            regs.r9 = little_endian(in + 48);
+            regs.rip = 0x8000 + call; // something to see changed, were it changed
+            const kvm_regs before = regs;
+            run.kvm_dirty_regs = 0;
+
+            const std::optional<int> exit_status = handle_syscall(vcpu, {*memory, files, trace});
+
+            if (exit_status) {
+                if (before.rax != SYS_exit || *exit_status != static_cast<int>(before.rdi & 0xff)) {
+                    finding("the program ended, but not by exit", *exit_status, before);
+                }
+                break;
+            }
+            const auto result = static_cast<int64_t>(regs.rax);
+            if (!same_except_rax(regs, before)) {
+                finding("a register other than RAX changed", result, before);
+            }
+            if ((run.kvm_dirty_regs & KVM_SYNC_X86_REGS) == 0) {
+                finding("the result was not marked for KVM to load", result, before);
+            }
+            if ((before.rax == SYS_open || before.rax == SYS_write || before.rax == SYS_close) &&
+                result < -4095) {
+                finding("not a -errno", result, before);
+            }
+            if (before.rax == SYS_open && result >= 0) {
+                // The only way into the guest's table: check where the new fd leads.
+                if (result >= vmm::GuestFiles::kMaxFiles || files.host_fd(result) < 0) {
+                    finding("open gave a guest fd that is not open", result, before);
+                }
+                scratch.check_inside(files.host_fd(result));
+            }
+            if (before.rax == SYS_write && result >= 0 &&
+                static_cast<uint64_t>(result) > before.rdx) {
+                finding("write wrote more than asked", result, before);
+            }
+        }
+    } // closes every file the guest opened
+    scratch.clean();
+    if (++inputs % kCheckOutsideEvery == 0) {
+        scratch.check_outside();
+    }
+    return 0;
+}

@@ -1,0 +1,1 @@
+"""The Lab 2 grader: make check, make grade, make gradescope (see README.md)."""

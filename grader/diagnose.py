@@ -1,0 +1,80 @@
+"""How a run ended, in words, and what to look at: the sentences under a
+failed test."""
+import signal
+
+from .runs import RUN_LIMITS, VMM_MAX_EXITS, VMM_TIMEOUT
+
+_SIGNALS = {
+    signal.SIGSEGV: "crashed with a segmentation fault (SIGSEGV): it used a bad pointer. "
+                    "A guest address is not a host address: turn it into one with "
+                    "guest.memory (range(), c_string()), which also checks it",
+    signal.SIGBUS: "crashed with a bus error (SIGBUS): it used a bad pointer",
+    signal.SIGFPE: "crashed with an arithmetic error (SIGFPE, a division by zero?)",
+    signal.SIGILL: "crashed on an illegal instruction (SIGILL)",
+    signal.SIGABRT: "aborted (SIGABRT): an uncaught exception, a failed assert(), or a "
+                    "corrupted heap",
+    signal.SIGSYS: "was stopped by its seccomp filter (SIGSYS): it made a system call the "
+                   "engine forbids once the guest runs",
+    signal.SIGXFSZ: "wrote a file larger than the limit and was stopped (SIGXFSZ)",
+    signal.SIGKILL: "was killed (SIGKILL): out of memory?",
+}
+
+
+def first_lines(text, count=6):
+    lines = [line for line in text.splitlines() if line.strip()]
+    shown = lines[:count] + ([f"... ({len(lines) - count} more lines)"] if len(lines) > count
+                             else [])
+    return "\n".join("    " + line for line in shown)
+
+
+def how_it_ended(run):
+    """One sentence (or a few) on how `run` ended, with what it said."""
+    who = run.runner[0].upper() + run.runner[1:]
+    if run.flooded:
+        return (f"{who} wrote more than {RUN_LIMITS.output >> 20} MiB of output and was "
+                "stopped: it prints far too much (a print in a loop?).")
+    if run.timed_out:
+        return (f"{who} did not finish within {RUN_LIMITS.seconds:g} s and was killed. It "
+                "hangs outside the guest, in the VMM's own code (an endless loop in a "
+                f"handler?): --timeout {VMM_TIMEOUT} only stops a guest that keeps running.")
+    status = run.status
+    said = f" It said:\n{first_lines(run.stderr)}" if run.stderr.strip() else ""
+    number = run.signal
+    if number is not None and status not in (130, 143):
+        known = _SIGNALS.get(number)
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ \
+            else f"signal {number}"
+        text = known or f"was killed by {name}"
+        return f"{who} {text} (exit status {status}).{said}"
+    if status == 124:
+        return (f"{who} was stopped (exit status 124: --timeout {VMM_TIMEOUT} or --max-exits "
+                f"{VMM_MAX_EXITS}): the program never exited.{said}")
+    if status == 125:
+        return f"{who} failed (exit status 125: the guest crashed or the VMM failed).{said}"
+    if status == 2:
+        return f"{who} rejected its command line (exit status 2).{said}"
+    return f"{who} exited with status {status}.{said}"
+
+
+def hints(run):
+    """What the output suggests the student should look at."""
+    out = []
+    lines = run.trace
+    if any(line.strip() == "KVM_EXIT_HLT" for line in lines) or b"KVM_EXIT_HLT" in run.stdout:
+        out.append("Your VMM still prints KVM_EXIT_HLT at each exit, as in Step 1: in "
+                   "run_vm(), call handle_syscall() instead (the TODO(step 2) there), and "
+                   "return the exit status it gives.")
+    elif lines and all(line.startswith("undefined syscall") for line in lines):
+        out.append("Every call is still \"undefined syscall\": handle_syscall() must call "
+                   "sys_open(), sys_write(), sys_close() for their numbers, and end the VMM "
+                   "at exit.")
+    if any(line.startswith("undefined syscall 60") for line in lines):
+        out.append("exit (60) is undefined, so the program cannot end: musl calls it again "
+                   "and again until the VMM is stopped.")
+    if run.trace_truncated:
+        out.append("(Only the first MiB of its trace was read.)")
+    return out
+
+
+def explain(run):
+    return "\n".join([how_it_ended(run), *hints(run)])

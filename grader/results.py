@@ -1,0 +1,112 @@
+"""What the grader writes: the student's screen for make check, and per
+submission results.json (Gradescope's format) and feedback.txt."""
+import json
+import textwrap
+from pathlib import Path
+
+LABELS = {"passed": "OK", "partial": "PART", "failed": "FAIL", "not graded": "NOT RUN",
+          "not checked": "SKIP", "error": "ERROR"}
+
+
+def number(value):
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def total(results):
+    counted = [r for r in results if r.status != "not checked"]
+    return sum(r.score for r in counted), sum(r.points for r in counted)
+
+
+def indent(text, prefix="      "):
+    return textwrap.indent(text, prefix, lambda line: True)
+
+
+def entry(result, repeated_details=False, hidden_mark=False):
+    """One test: a status line, then what happened, indented. With
+    `repeated_details`, how the run ended was already said above."""
+    label = LABELS[result.status]
+    points = f"{'-' if result.status == 'not checked' else number(result.score)}/" \
+             f"{number(result.points)}"
+    mark = "  (hidden test)" if hidden_mark and result.visibility != "visible" else ""
+    line = f"{label:<7} {points:>6}  {result.title}{mark}"
+    output = result.output
+    if repeated_details and result.details:
+        output = result.message + "\n(The same explanation as above.)"
+    if output and result.status != "passed":
+        line += "\n" + indent(output.rstrip())
+    return line
+
+
+def check_banner(config):
+    grading = getattr(config, "grading", None)
+    against = grading.oracle_label if grading else "the reference"
+    return (f"Checking {config.getoption('submission')} against {against}.\n")
+
+
+def check_summary(results, hidden_points, extra):
+    score, points = total(results)
+    lines = [""]
+    skipped = [r for r in results if r.status == "not checked"]
+    if skipped:
+        lines.append(f"Not checked ({number(sum(r.points for r in skipped))} points at grading): "
+                     + skipped[0].output)
+    if hidden_points:
+        lines.append(f"Hidden tests ({number(hidden_points)} points) run only at grading: they "
+                     "run other programs that make the same calls with other names, sizes and "
+                     "statuses.")
+    for note in extra.get("notes", []):
+        lines.append("Note: " + note)
+    lines.append(f"Score: {number(score)}/{number(points)}")
+    return "\n".join(lines)
+
+
+def gradescope(results, extra):
+    """results.json as Gradescope reads it."""
+    score, points = total(results)
+    notes = extra.get("notes", [])
+    return {
+        "score": round(score, 2),
+        "max_score": points,
+        "output": "\n".join(notes),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [{"name": r.title, "number": str(r.number), "score": r.score,
+                   "max_score": r.points, "status": "passed" if r.status == "passed" else
+                   "failed", "output": r.output, "visibility": r.visibility}
+                  for r in results if r.status != "not checked"],
+        "extra_data": {**extra, "tests": {r.name: {"score": r.score, "max_score": r.points,
+                                                   "status": r.status} for r in results}},
+    }
+
+
+def feedback(results, extra):
+    score, points = total(results)
+    student = extra.get("student", "")
+    lines = [f"Lab 2 — results{' for ' + student if student else ''}", "",
+             f"Score: {number(score)}/{number(points)}", ""]
+    lines += [entry(r, hidden_mark=True) for r in results]
+    notes = extra.get("notes", [])
+    if notes:
+        lines += ["", "Notes:"] + ["  - " + n for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def write_student_files(out, results, extra):
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(gradescope(results, extra), indent=1) + "\n")
+    (out / "feedback.txt").write_text(feedback(results, extra))
+
+
+def grader_failure(student, reason, rubric):
+    """results.json and feedback for a submission the grader could not grade at all
+    (it crashed or hung): one test, the reason, every rubric point lost."""
+    from .plugin import Result
+    points = sum(item["points"] for item in rubric)
+    result = Result(1, "grader_error", "Grading ran to the end", points, 0, "error",
+                    reason, "visible")
+    return [result], {"student": student, "notes": [reason]}
+
+
+def write_failure(out, student, reason, rubric):
+    records, extra = grader_failure(student, reason, rubric)
+    write_student_files(Path(out), records, extra)

@@ -1,0 +1,73 @@
+"""The ground truth without a reference VMM: the program run natively under
+strace. Its open/write/close/exit calls, written as the trace lines a VMM
+prints for them (the same formats as vm_manager/trace.hpp).
+
+Natively the program's thread pointer and thread id are set up by Linux, so
+arch_prctl and set_tid_address are not traced, as the reference prints no line
+for them; exit_group does not return natively, so it shows as the one EXIT line.
+"""
+import errno
+import re
+
+from . import trace
+
+# strace's options: raw numbers for write/close/exit, symbolic nothing.
+OPTIONS = ["-X", "raw", "-s", "4096", "-e", "raw=write,close,exit,exit_group",
+           "-e", "trace=open,write,close,exit,exit_group", "-e", "signal=none"]
+
+_LINE = re.compile(r"^(\w+)\((.*)\)\s+= (\S+)(?: (E[A-Z0-9]+) )?")
+_OPEN_ARGUMENTS = re.compile(r'("(?:[^"\\]|\\.)*"|\S+), (\S+)(?:, (\S+))?')
+
+# Native buffer addresses above this are the native stack or heap, which are
+# elsewhere in the VM: such addresses are not compared.
+_NATIVE_ONLY_ADDRESSES = 1 << 32
+
+
+def _number(text):
+    """A number as strace prints it: decimal, 0x hex, or 0-prefixed octal."""
+    if re.fullmatch(r"0[0-7]+", text):
+        return int(text, 8)
+    return int(text, 0)
+
+
+def _signed(value):
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def calls(log_text):
+    """[(name, arguments, result)] of a strace log, numbers as numbers."""
+    out = []
+    for line in log_text.splitlines():
+        match = _LINE.match(line)
+        if not match:
+            continue
+        name, arguments, value, error = match.groups()
+        value = None if value == "?" else -getattr(errno, error) if error else _number(value)
+        if name == "open":
+            # open("path", flags[, mode]): strace leaves the mode out without O_CREAT,
+            # and prints an address instead of the path when it cannot read it.
+            path, flags, mode = _OPEN_ARGUMENTS.fullmatch(arguments).groups()
+            path = (path[1:-1].encode("latin-1").decode("unicode_escape")
+                    if path.startswith('"') else "(bad address)")
+            out.append((name, (path, _number(flags), _number(mode or "0")), value))
+        else:
+            out.append((name, tuple(_number(a) for a in arguments.split(", ")), value))
+    return out
+
+
+def trace_lines(log_text):
+    """The trace lines a VMM prints for the calls of this strace log."""
+    lines = []
+    for name, args, result in calls(log_text):
+        if name == "open":
+            lines.append(f"OPEN {args[0]} {args[1]} {args[2]} - return {result}")
+        elif name == "write":
+            address = (trace.ANY_ADDRESS if args[1] >= _NATIVE_ONLY_ADDRESSES
+                       else f"{args[1]:x}")
+            lines.append(f"WRITE {_signed(args[0])} {address} {_signed(args[2])} "
+                         f"- return {_signed(result)}")
+        elif name == "close":
+            lines.append(f"CLOSE {_signed(args[0])} - return {_signed(result)}")
+        elif name in ("exit", "exit_group"):
+            lines.append(f"EXIT {_signed(args[0])}")
+    return lines

@@ -1,0 +1,163 @@
+"""What a student handed in: a folder, a .tar.gz or a .zip shaped like lab2/.
+
+Only three files are taken from it, wherever they sit (at the top, or under
+one folder such as lab2/):
+
+    vm_manager/manager.cpp   required: the student's VMM
+    app_guess.c              optional: the Step 3 program
+    ANSWERS.md               optional: answers to the questions, graded by hand
+
+Nothing else is extracted or run. Archives are read in memory, member by
+member; links, devices and oversized files are ignored, so an archive cannot
+write anywhere or fill the disk.
+"""
+import re
+import stat
+import tarfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+MANAGER, GUESS, ANSWERS = "vm_manager/manager.cpp", "app_guess.c", "ANSWERS.md"
+WANTED = (MANAGER, GUESS, ANSWERS)
+MAX_FILE = 1 << 20  # bytes: larger files are not taken
+MAX_MEMBERS = 5000
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
+
+
+@dataclass
+class Submission:
+    name: str
+    files: dict = field(default_factory=dict)  # {one of WANTED: bytes}
+    notes: list = field(default_factory=list)  # what the student should know about the upload
+    problem: str = ""  # why it cannot be graded at all (unreadable archive)
+
+    @property
+    def manager(self):
+        return self.files.get(MANAGER)
+
+    @property
+    def guess(self):
+        return self.files.get(GUESS)
+
+    @property
+    def answers(self):
+        return self.files.get(ANSWERS)
+
+
+def student_name(path):
+    """A name for the gradebook: the folder's or archive's name, without suffix."""
+    name = Path(path).name
+    for suffix in ARCHIVE_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", name).strip("._") or "student"
+
+
+def is_submission(path):
+    path = Path(path)
+    if path.name.startswith("."):
+        return False
+    return path.is_dir() or (path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES))
+
+
+def _choose(candidates, submission):
+    """From {member path: reader}, the wanted files, preferring the shallowest."""
+    for wanted in WANTED:
+        matches = sorted((p for p in candidates
+                          if p.as_posix() == wanted or p.as_posix().endswith("/" + wanted)),
+                         key=lambda p: (len(p.parts), p.as_posix()))
+        if wanted == MANAGER and not matches:
+            # A manager.cpp without its vm_manager/ folder: take it, and say so.
+            matches = sorted((p for p in candidates if p.name == "manager.cpp"),
+                             key=lambda p: (len(p.parts), p.as_posix()))
+            if matches:
+                submission.notes.append(f"manager.cpp was found at {matches[0]}, not in a "
+                                        "vm_manager/ folder as in lab2/; it was graded anyway.")
+        if not matches:
+            continue
+        data = candidates[matches[0]]()
+        if data is None:
+            submission.notes.append(f"{matches[0]} is larger than {MAX_FILE} bytes: ignored.")
+            continue
+        submission.files[wanted] = data
+        if len(matches) > 1:
+            submission.notes.append(f"several {PurePosixPath(wanted).name} files: graded "
+                                    f"{matches[0]}.")
+
+
+def _from_folder(root, submission):
+    candidates = {}
+    for count, path in enumerate(sorted(Path(root).rglob("*"))):
+        if count > MAX_MEMBERS:
+            break
+        info = path.lstat()
+        if stat.S_ISREG(info.st_mode) and not any(p.startswith(".") for p in
+                                                   path.relative_to(root).parts):
+            candidates[PurePosixPath(path.relative_to(root).as_posix())] = (
+                lambda path=path, size=info.st_size: path.read_bytes() if size <= MAX_FILE
+                else None)
+    _choose(candidates, submission)
+
+
+def _from_tar(path, submission):
+    with tarfile.open(path) as archive:
+        members = {}
+        for count, member in enumerate(archive):
+            if count > MAX_MEMBERS:
+                break
+            name = PurePosixPath(member.name.lstrip("/"))
+            if member.isreg() and ".." not in name.parts:
+                members[name] = member
+        _choose({name: (lambda m=m: archive.extractfile(m).read() if m.size <= MAX_FILE
+                        else None) for name, m in members.items()}, submission)
+
+
+def _from_zip(path, submission):
+    with zipfile.ZipFile(path) as archive:
+        members = {}
+        for info in archive.infolist()[:MAX_MEMBERS]:
+            name = PurePosixPath(info.filename.lstrip("/"))
+            is_link = stat.S_ISLNK(info.external_attr >> 16)
+            if not info.is_dir() and not is_link and ".." not in name.parts:
+                members[name] = info
+        _choose({name: (lambda i=i: archive.read(i) if i.file_size <= MAX_FILE else None)
+                 for name, i in members.items()}, submission)
+
+
+def load(path, name=None):
+    """Reads a submission. Never raises for a bad upload: `problem` says what is wrong."""
+    path = Path(path)
+    submission = Submission(name or student_name(path))
+    try:
+        if path.is_dir():
+            _from_folder(path, submission)
+            if submission.manager is None:  # an upload that is one archive (Gradescope)
+                inner = sorted(p for p in path.iterdir() if p.is_file() and not p.is_symlink()
+                               and p.name.endswith(ARCHIVE_SUFFIXES))
+                if len(inner) == 1:
+                    found = load(inner[0], submission.name)
+                    if not found.problem:
+                        found.notes.insert(0, f"graded the files inside {inner[0].name}")
+                        return found
+        elif path.name.endswith(".zip"):
+            _from_zip(path, submission)
+        elif path.name.endswith(ARCHIVE_SUFFIXES):
+            _from_tar(path, submission)
+        else:
+            submission.problem = f"{path.name} is neither a folder nor a .tar.gz or .zip archive"
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as error:
+        submission.problem = f"{path.name} cannot be read: {error}"
+    if not submission.problem and submission.manager is None:
+        submission.problem = (f"no {MANAGER} in {path.name}: hand in your lab2/ folder (at "
+                              f"least {MANAGER}, and app_guess.c for Step 3)")
+    return submission
+
+
+def save(submission, directory):
+    """Writes the taken files to `directory` (lab2/'s shape), for the record."""
+    directory = Path(directory)
+    for name, data in submission.files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes(data)

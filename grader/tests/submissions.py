@@ -1,0 +1,204 @@
+"""The submissions the self-tests grade: the reference, the skeleton, and
+deliberately broken VMMs, each derived from the reference by a small edit made
+here, so that they follow the reference when it changes. An edit whose anchor
+is no longer in the reference fails loudly: update the edit."""
+import io
+import tarfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parents[2]
+REFERENCE = KIT / "solutions" / "lab2" / "vm_manager" / "manager.cpp"
+SKELETON_LAB = KIT / "lab2"
+LAB_SOURCE = KIT / "vm_src" / "src" / "app.c"  # the right answer to Step 3
+
+
+def replace_once(text, anchor, replacement):
+    count = text.count(anchor)
+    if count != 1:
+        raise AssertionError(f"the reference has {count} copies of {anchor!r}, not one: update "
+                             "the broken submission made from it (grader/tests/submissions.py)")
+    return text.replace(anchor, replacement)
+
+
+def function_body(text, signature, body):
+    """Replaces the body of the function defined by `signature` (its first line)."""
+    start = text.index(signature + "\n{\n") + len(signature)
+    end = text.index("\n}\n", start) + 3
+    return text[:start] + "\n{\n" + body.rstrip("\n") + "\n}\n" + text[end:]
+
+
+def with_includes(text, *headers):
+    anchor = "#include <unistd.h>\n"
+    return replace_once(text, anchor, anchor + "".join(f"#include <{h}>\n" for h in headers))
+
+
+SYS_WRITE = "int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)"
+SYS_OPEN = "int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t mode)"
+SYS_CLOSE = "int64_t sys_close(Guest& guest, uint64_t fd)"
+MAIN_RUN = "        return run_vm(options);\n"
+
+
+def compile_error(ref, _):
+    return replace_once(ref, "guest.trace.close(fd, result);", "guest.trace.close(fd, result)")
+
+
+def handler_loop(ref, _):
+    """An endless loop on the host, in the write handler: --timeout cannot stop it."""
+    return replace_once(ref, SYS_WRITE + "\n{\n", SYS_WRITE + "\n{\n"
+                        "    static volatile unsigned spin = 0;\n"
+                        "    for (;;) {\n        spin = spin + 1;\n    }\n")
+
+
+def segfault(ref, _):
+    """Uses the guest's buffer address as a host pointer."""
+    anchor = "    const int host_fd = guest.files.host_fd(fd);\n"
+    return replace_once(ref, anchor,
+                        anchor + "    *reinterpret_cast<volatile char*>(buffer) = 0;\n")
+
+
+def wrong_fd(ref, _):
+    """Traces the host fd in WRITE lines, and the guest fd everywhere else."""
+    return replace_once(ref, "guest.trace.write(fd, buffer, count, result);",
+                        "guest.trace.write(host_fd, buffer, count, result);")
+
+
+def fake_trace(ref, lab_trace):
+    """Prints the lab program's trace without running anything."""
+    text = "\n".join(lab_trace) + "\n"
+    return replace_once(ref, MAIN_RUN, f'        std::fputs(R"FAKE({text})FAKE", stdout);\n'
+                                       "        return 0;\n")
+
+
+def deleter(ref, _):
+    """Before running, deletes what it can reach: its boot image, its program,
+    its own binary, and everything beside its working directory."""
+    code = """        {
+            namespace fs = std::filesystem;
+            std::error_code ignored;
+            fs::remove(options.boot_image, ignored);
+            fs::remove(options.arguments[0], ignored);
+            fs::remove(fs::read_symlink("/proc/self/exe", ignored), ignored);
+            const fs::path here = fs::absolute(options.workdir, ignored);
+            for (const fs::directory_entry& entry :
+                 fs::directory_iterator(here / "..", ignored)) {
+                if (!fs::equivalent(entry.path(), here, ignored)) {
+                    fs::remove_all(entry.path(), ignored);
+                }
+            }
+        }
+"""
+    return replace_once(with_includes(ref, "filesystem"), MAIN_RUN, code + MAIN_RUN)
+
+
+def flood(ref, _):
+    """Prints megabytes of debugging output at every system call."""
+    anchor = "    kvm_regs& regs = vcpu.regs();\n"
+    return replace_once(ref, anchor, anchor + "    for (int i = 0; i < 200000; ++i) {\n"
+                        '        std::printf("debug: system call %llu, line %d of many\\n",\n'
+                        "                    static_cast<unsigned long long>(regs.rax), i);\n"
+                        "    }\n")
+
+
+def host_fds(ref, _):
+    """Hands host fds to the guest, as the original course's answer did: the
+    trace has other fd numbers, consistently. It must still pass."""
+    ref = with_includes(ref, "fcntl.h")
+    ref = function_body(ref, SYS_OPEN, """\
+    const std::optional<std::string_view> path = guest.memory.c_string(path_address, PATH_MAX);
+    int64_t result = -EFAULT;
+    if (path) {
+        const int fd = ::openat(AT_FDCWD, std::string(*path).c_str(), static_cast<int>(flags),
+                                static_cast<mode_t>(mode));
+        result = fd < 0 ? -errno : fd;
+    }
+    guest.trace.open(path ? *path : "(bad address)", flags, mode, result);
+    return result;""")
+    ref = function_body(ref, SYS_WRITE, """\
+    const std::optional<std::span<std::byte>> bytes = guest.memory.range(buffer, count);
+    int64_t result = -EFAULT;
+    if (bytes) {
+        const ssize_t written = ::write(static_cast<int>(fd), bytes->data(), bytes->size());
+        result = written < 0 ? -errno : written;
+    }
+    guest.trace.write(fd, buffer, count, result);
+    return result;""")
+    return function_body(ref, SYS_CLOSE, """\
+    const int64_t result = ::close(static_cast<int>(fd)) < 0 ? -errno : 0;
+    guest.trace.close(fd, result);
+    return result;""")
+
+
+def hardcoded(ref, _):
+    """Opens the lab's file with the lab's flags whatever the program asks."""
+    return function_body(ref, SYS_OPEN, """\
+    (void)path_address, (void)flags, (void)mode;
+    const int64_t result = guest.files.open("ay_caramba", 0102, 0777);
+    guest.trace.open("./ay_caramba", 32834, 511, result);
+    return result;""")
+
+
+@dataclass
+class Case:
+    make: object  # (reference text, lab trace lines) -> manager.cpp text, or None
+    total: float  # the score it deserves, out of 100
+    why: dict = field(default_factory=dict)  # {test name: text its message must contain}
+    packing: str = "folder"  # folder, zip (under lab2/) or tar.gz
+    guess: bool = False  # hand in the right app_guess.c
+
+
+CASES = {
+    "reference": Case(None, 100, guess=True),
+    "skeleton": Case("skeleton", 10, {"step2_open": "KVM_EXIT_HLT",
+                                      "step3_calls": "does nothing yet"}),
+    "compile_error": Case(compile_error, 0, {"build": "expected ';'",
+                                             "step2_file": "did not build"}),
+    "handler_loop": Case(handler_loop, 18, {"step2_write": "did not finish within",
+                                            "hidden_errors": "did not finish within"}),
+    "segfault": Case(segfault, 18, {"step2_write": "segmentation fault"}),
+    "wrong_fd": Case(wrong_fd, 46, {"step2_write": "wrong: fd"}, packing="tar.gz"),
+    "fake_trace": Case(fake_trace, 23, {"step2_open": "no file ay_caramba",
+                                        "step2_file": "ay_caramba: missing"}),
+    "deleter": Case(deleter, 85),
+    "flood": Case(flood, 10, {"step2_open": "MiB of output"}),
+    "host_fds": Case(host_fds, 85, packing="zip"),
+    "hardcoded": Case(hardcoded, 60, {"hidden_other_file": "notes.txt"}),
+    "empty": Case("empty", 0, {"build": "no vm_manager/manager.cpp"}, packing="zip"),
+}
+
+
+def files_of(name, case, lab_trace):
+    """{path in the submission: bytes}."""
+    if case.make == "skeleton":
+        return {p.relative_to(SKELETON_LAB).as_posix(): p.read_bytes()
+                for p in [SKELETON_LAB / "vm_manager" / "manager.cpp",
+                          SKELETON_LAB / "app_guess.c", SKELETON_LAB / "ANSWERS.md"]
+                if p.exists()}
+    if case.make == "empty":
+        return {"README.txt": b"I forgot my code.\n"}
+    reference = REFERENCE.read_text()
+    source = reference if case.make is None else case.make(reference, lab_trace)
+    files = {"vm_manager/manager.cpp": source.encode()}
+    if case.guess:
+        files["app_guess.c"] = LAB_SOURCE.read_bytes()
+    return files
+
+
+def write(directory, name, case, lab_trace):
+    """Writes one submission into `directory`, packed as the case says."""
+    files = files_of(name, case, lab_trace)
+    if case.packing == "folder":
+        for path, data in files.items():
+            (directory / name / path).parent.mkdir(parents=True, exist_ok=True)
+            (directory / name / path).write_bytes(data)
+    elif case.packing == "zip":
+        with zipfile.ZipFile(directory / f"{name}.zip", "w") as archive:
+            for path, data in files.items():
+                archive.writestr(f"lab2/{path}", data)
+    else:
+        with tarfile.open(directory / f"{name}.tar.gz", "w:gz") as archive:
+            for path, data in files.items():
+                info = tarfile.TarInfo(path)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))

@@ -1,0 +1,248 @@
+"""Trace lines: parse them, pair expected with actual lines, and compare.
+
+The formats are the lab's (vm_manager/trace.hpp):
+
+    OPEN <path> <flags> <mode> - return <result>
+    WRITE <fd> <buffer address in hex> <count> - return <result>
+    CLOSE <fd> - return <result>
+    EXIT <status>
+    undefined syscall <number>
+
+Two traces are compared line by line. File descriptor numbers may differ by a
+consistent renaming: a VMM that hands host fds to the guest prints other
+numbers than the reference, and that is fine as long as the same file always
+has the same number.
+"""
+import difflib
+import re
+from dataclasses import dataclass
+
+# What an "undefined syscall N" line stands for, so that it pairs with the
+# expected line of the same call.
+CALL_NUMBERS = {2: "OPEN", 1: "WRITE", 3: "CLOSE", 60: "EXIT"}
+
+_PATTERNS = {
+    "OPEN": re.compile(r"OPEN (.*) (-?\d+) (-?\d+) - return (-?\d+)"),
+    "WRITE": re.compile(r"WRITE (-?\d+) ([0-9a-f]+|\*) (-?\d+) - return (-?\d+)"),
+    "CLOSE": re.compile(r"CLOSE (-?\d+) - return (-?\d+)"),
+    "EXIT": re.compile(r"EXIT (-?\d+)"),
+    "UNDEFINED": re.compile(r"undefined syscall (-?\d+)"),
+}
+
+ANY_ADDRESS = "*"  # a WRITE buffer address that is not compared
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    kind: str  # OPEN, WRITE, CLOSE, EXIT, UNDEFINED, or OTHER (not a trace line)
+    fields: tuple = ()
+
+    @property
+    def call(self):
+        """The system call this line is about: an undefined open is still an open."""
+        if self.kind == "UNDEFINED":
+            return CALL_NUMBERS.get(self.fields[0], f"syscall {self.fields[0]}")
+        if self.kind == "OTHER":
+            return "other: " + self.text
+        return self.kind
+
+
+def parse(text):
+    for kind, pattern in _PATTERNS.items():
+        match = pattern.fullmatch(text)
+        if match:
+            groups = match.groups()
+            if kind == "OPEN":
+                fields = (groups[0], *map(int, groups[1:]))
+            elif kind == "WRITE":
+                address = groups[1] if groups[1] == ANY_ADDRESS else int(groups[1], 16)
+                fields = (int(groups[0]), address, int(groups[2]), int(groups[3]))
+            else:
+                fields = tuple(map(int, groups))
+            return Line(text, kind, fields)
+    return Line(text, "OTHER")
+
+
+def parse_all(texts):
+    return [parse(t) for t in texts]
+
+
+def without_addresses(texts):
+    """Trace lines with WRITE's buffer address made 'any': for programs whose
+    buffers are not at the same address in both runs."""
+    out = []
+    for text in texts:
+        line = parse(text)
+        if line.kind == "WRITE":
+            fd, _, count, result = line.fields
+            text = f"WRITE {fd} {ANY_ADDRESS} {count} - return {result}"
+        out.append(text)
+    return out
+
+
+# --- pairing and comparing ---------------------------------------------------
+
+MATCHING, WRONG, MISSING, EXTRA = "matching", "wrong", "missing", "extra"
+
+
+@dataclass
+class Row:
+    """One row of the side-by-side comparison."""
+    expected: Line | None
+    actual: Line | None
+    verdict: str
+    why: str = ""
+    repeat: int = 1  # identical extra lines shown once
+
+    @property
+    def call(self):
+        return (self.expected or self.actual).call
+
+
+class FdRenaming:
+    """The expected fd <-> actual fd correspondence, learnt from OPEN results.
+    An fd that no OPEN returned (0, 1, 2, or a bogus one) must be the same number."""
+
+    def __init__(self):
+        self.to_actual, self.to_expected = {}, {}
+
+    def opened(self, expected, actual):
+        """A new file: `expected` and `actual` now name it (older meanings are gone)."""
+        self.to_expected.pop(self.to_actual.pop(expected, None), None)
+        self.to_actual.pop(self.to_expected.pop(actual, None), None)
+        self.to_actual[expected] = actual
+        self.to_expected[actual] = expected
+
+    def same(self, expected, actual):
+        if expected in self.to_actual:
+            return self.to_actual[expected] == actual
+        return actual not in self.to_expected and actual == expected
+
+    def describe(self, expected):
+        """The fd expected in the actual trace for `expected`, and why."""
+        actual = self.to_actual.get(expected)
+        if actual is None:
+            return str(expected)
+        if actual == expected:
+            return f"{actual} (the fd OPEN returned for this file)"
+        return (f"{actual} (the fd your OPEN returned for this file, which the expected trace "
+                f"numbers {expected})")
+
+
+def _compare(expected, actual, fds):
+    """Why `actual` is not `expected`, or "" when it matches. Updates `fds`."""
+    if actual.kind != expected.kind:
+        if actual.kind == "UNDEFINED":
+            return f"your VMM does not handle system call {actual.fields[0]} ({expected.kind.lower()})"
+        if actual.kind == "OTHER":
+            return "not a trace line"
+        return f"a {actual.kind} line where the reference has a {expected.kind} line"
+    e, a = expected.fields, actual.fields
+    problems = []
+
+    def fd_ok(name, e_fd, a_fd):
+        if not fds.same(e_fd, a_fd):
+            problems.append(f"{name} {a_fd}, expected {fds.describe(e_fd)}")
+
+    def equal(name, e_value, a_value, show=str):
+        if e_value != a_value:
+            problems.append(f"{name} {show(a_value)}, expected {show(e_value)}")
+
+    if expected.kind == "OPEN":
+        equal("path", e[0], a[0], show=repr)
+        equal("flags", e[1], a[1])
+        equal("mode", e[2], a[2])
+        if e[3] >= 0 and a[3] >= 0:
+            fds.opened(e[3], a[3])  # any two fd numbers may stand for the same file
+        else:
+            equal("result", e[3], a[3])
+    elif expected.kind == "WRITE":
+        fd_ok("fd", e[0], a[0])
+        if e[1] != ANY_ADDRESS and a[1] != ANY_ADDRESS:
+            equal("buffer", e[1], a[1], show=lambda v: f"{v:x}")
+        equal("count", e[2], a[2])
+        equal("result", e[3], a[3])
+    elif expected.kind == "CLOSE":
+        fd_ok("fd", e[0], a[0])
+        equal("result", e[1], a[1])  # a closed fd keeps its pairing until an OPEN reuses it
+    elif expected.kind in ("EXIT", "UNDEFINED"):
+        equal("status" if expected.kind == "EXIT" else "number", e[0], a[0])
+    elif expected.text != actual.text:
+        problems.append("different text")
+    return "; ".join(problems)
+
+
+def compare(expected_texts, actual_texts):
+    """Pairs the lines of two traces and says, row by row, whether they match."""
+    expected, actual = parse_all(expected_texts), parse_all(actual_texts)
+    matcher = difflib.SequenceMatcher(None, [l.call for l in expected],
+                                      [l.call for l in actual], autojunk=False)
+    pairs = []  # (expected or None, actual or None)
+    for op, e0, e1, a0, a1 in matcher.get_opcodes():
+        if op == "equal":
+            pairs += zip(expected[e0:e1], actual[a0:a1])
+        elif op == "delete":
+            pairs += [(line, None) for line in expected[e0:e1]]
+        elif op == "insert":
+            pairs += [(None, line) for line in actual[a0:a1]]
+        else:  # replace: pair in order with the actual trace lines; the rest is missing or extra
+            candidates = [line for line in actual[a0:a1] if line.kind != "OTHER"]
+            partners = candidates[:e1 - e0]
+            pairs += [(line, partners[i] if i < len(partners) else None)
+                      for i, line in enumerate(expected[e0:e1])]
+            pairs += [(None, line) for line in actual[a0:a1]
+                      if not any(line is p for p in partners)]
+    fds = FdRenaming()
+    rows = []
+    for e_line, a_line in pairs:
+        if e_line is None:
+            rows.append(Row(None, a_line, EXTRA, "not in the reference's trace"))
+        elif a_line is None:
+            rows.append(Row(e_line, None, MISSING, "your VMM printed no such line"))
+        else:
+            why = _compare(e_line, a_line, fds)
+            rows.append(Row(e_line, a_line, WRONG if why else MATCHING, why))
+    return _squeeze(rows)
+
+
+def _squeeze(rows):
+    """Runs of identical extra lines become one row with a count."""
+    out = []
+    for row in rows:
+        last = out[-1] if out else None
+        if (last and row.verdict == EXTRA and last.verdict == EXTRA
+                and last.actual.text == row.actual.text):
+            last.repeat += 1
+        else:
+            out.append(row)
+    return out
+
+
+# --- showing a comparison ---------------------------------------------------------
+
+def _clip(text, width):
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def side_by_side(rows, left="expected (reference)", right="your VMM", width=60, max_rows=40):
+    """The rows as a table: expected line | actual line | verdict (at most
+    `max_rows` rows: the first ones, then the last few)."""
+    if len(rows) > max_rows:
+        hidden = len(rows) - max_rows
+        gap = Row(None, Line(f"... {hidden} more rows ...", "OTHER"), "")
+        rows = rows[:max_rows - 5] + [gap] + rows[-5:]
+    def cell(line, repeat=1):
+        if line is None:
+            return ""
+        text = line.text if line.text.strip() else repr(line.text)
+        return _clip(text + (f"   (x{repeat})" if repeat > 1 else ""), width)
+
+    lw = min(width, max([len(left)] + [len(cell(r.expected)) for r in rows]))
+    rw = min(width, max([len(right)] + [len(cell(r.actual, r.repeat)) for r in rows]))
+    out = [f"{left:<{lw}} | {right:<{rw}} |"]
+    for row in rows:
+        verdict = row.verdict + (": " + row.why if row.why and row.verdict == WRONG else "")
+        out.append(f"{cell(row.expected):<{lw}} | {cell(row.actual, row.repeat):<{rw}} | "
+                   f"{verdict}")
+    return "\n".join(out)
