@@ -206,7 +206,16 @@ std::string describe(const Vcpu& vcpu, GuestMemory& memory, const RingChoice& ri
     } else {
         line = what_happened(run);
     }
-    return line + "\n" + register_dump(vcpu, memory, at) + "\n" + hint(at.rip);
+    std::string advice = hint(at.rip);
+    if (run.exit_reason == KVM_EXIT_INTERNAL_ERROR && ring.hypervisor_is_pvm) {
+        // PVM emulates ring-0 guest code instruction by instruction, and its
+        // emulator lacks some instructions, SSE2 integer ones among them.
+        advice += "\nhint: on this machine's KVM (PVM) the program runs in ring 0, where KVM "
+                  "emulates each instruction and cannot emulate some SSE instructions; the same "
+                  "program runs with hardware-assisted KVM, or in the emulated machine "
+                  "(make run-emulated)";
+    }
+    return line + "\n" + register_dump(vcpu, memory, at) + "\n" + advice;
 }
 
 } // namespace

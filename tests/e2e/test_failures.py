@@ -163,6 +163,19 @@ def test_ring_3_on_pvm_fails_with_one_line_of_explanation(kvm, tmp_path):
     assert "PVM" in lines[0] and "ring 3" in lines[0]
 
 
+def test_vectorized_program_runs_or_pvm_limit_is_explained(kvm, build_program, tmp_path):
+    program = build_program("vector_sum", "-O3")
+    native = run([program], cwd=tmp_path)
+
+    result = run([REFERENCE, program], cwd=tmp_path)
+
+    if on_pvm():  # ring 0 there, where KVM's emulator lacks SSE2 integer instructions
+        assert result.returncode == 125
+        assert "cannot emulate some SSE instructions" in result.stderr
+    else:
+        assert result.returncode == native.returncode
+
+
 # --- /dev/kvm missing or forbidden ------------------------------------------------
 
 def sandboxed(command, *bwrap_options):

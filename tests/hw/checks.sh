@@ -29,3 +29,4 @@ check exit_status /kit/solutions/vm_manager /kit/programs/exit_status 42
 check privilege_level /kit/solutions/vm_manager /kit/programs/privilege_level
 check wild_store /kit/solutions/vm_manager /kit/programs/wild_store
 check user_hlt /kit/solutions/vm_manager /kit/programs/user_hlt
+check vector_sum /kit/solutions/vm_manager /kit/programs/vector_sum

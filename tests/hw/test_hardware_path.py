@@ -26,8 +26,8 @@ def payload(tmp_path_factory):
         (root / part).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(BUILD / part, root / part)
     (root / "programs").mkdir()
-    for name in ["exit_status", "privilege_level", "wild_store", "user_hlt"]:
-        result = run(["musl-gcc", "-static", "-O2", "-o", root / "programs" / name,
+    for name in ["exit_status", "privilege_level", "wild_store", "user_hlt", "vector_sum"]:
+        result = run(["musl-gcc", "-static", "-O3", "-o", root / "programs" / name,
                       PROGRAMS / f"{name}.c"], cwd=root)
         assert result.returncode == 0, result.stderr
     shutil.copy2(HERE / "checks.sh", root / "checks.sh")
@@ -125,3 +125,10 @@ def test_hlt_in_user_mode_is_a_general_protection_fault(checks):
     assert result["status"] == 125
     assert re.match(r"vm_manager: guest general protection fault \(#GP\) \(error code 0x0\) "
                     r"at RIP 0x4[0-9a-f]+ in user mode \(ring 3\)", result["stderr"]), result
+
+
+def test_sse_instructions_run_in_ring_3(checks, build_program, tmp_path):
+    # vector_sum's loops are vectorized (paddd, ...): boot.asm must have enabled SSE.
+    native = run([build_program("vector_sum", "-O3")], cwd=tmp_path)
+    result = result_of(checks, "vector_sum")
+    assert result["status"] == native.returncode, result

@@ -41,6 +41,8 @@ CR0_PE          equ 1 << 0          ; protection enable
 CR0_MP          equ 1 << 1          ; monitor coprocessor: with TS, makes wait/fwait trap (needed for SSE)
 CR0_EM          equ 1 << 2          ; x87 emulation: must be clear, or every SSE instruction raises #UD
 CR0_NE          equ 1 << 5          ; report x87 errors as exceptions (#MF), not through an external pin
+CR0_NW          equ 1 << 29         ; not write-through; set at reset, together with CD
+CR0_CD          equ 1 << 30         ; cache disable: set at reset (SDM vol. 3A, 9.1.1)
 CR0_PG          equ 1 << 31         ; paging
 CR4_PAE         equ 1 << 5          ; physical address extension: required for long mode
 CR4_OSFXSR      equ 1 << 9          ; the OS saves SSE state with fxsave: enables SSE instructions
@@ -108,7 +110,7 @@ start32:
     wrmsr
 
     mov eax, cr0
-    and eax, ~CR0_EM                ; no x87 emulation: SSE instructions execute
+    and eax, ~(CR0_EM | CR0_CD | CR0_NW)  ; SSE instructions execute; caches on, as after a BIOS
     or eax, CR0_PG | CR0_MP | CR0_NE  ; paging on: with EFER.LME set, this activates long mode
     mov cr0, eax
     jmp KERNEL_CS:start64           ; loading a 64-bit code segment leaves compatibility mode
