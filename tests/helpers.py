@@ -31,6 +31,13 @@ def on_pvm():
     return os.path.isdir("/sys/module/kvm_pvm")
 
 
+def user_environment():
+    """The environment of a user's shell: without what this make run adds (its
+    flags, its nesting level, its build directory)."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "KIT_BUILD")}
+
+
 def run(command, cwd, timeout=30, **kwargs):
     """Runs a command, never for longer than `timeout` seconds."""
     return subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BUILD, KIT, kvm_problem
+from helpers import BUILD, KIT, kvm_problem, user_environment
 
 HANDOUTS = KIT / "handouts"
 # A quoted output is a fenced block right after a comment naming its command:
@@ -62,7 +62,7 @@ def test_handouts_quote_some_outputs():
 def test_quoted_output_is_what_the_kit_prints(scratch_kit, command, expected):
     if kvm_problem():
         pytest.skip(kvm_problem())
-    environment = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")}
+    environment = user_environment()
     result = subprocess.run(command, shell=True, cwd=scratch_kit, env=environment,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             timeout=60)

@@ -1,0 +1,145 @@
+# tools/build.mk: how the lab is built and run. The kit's Makefile and the
+# student handout's Makefile both include it.
+
+BUILD := build
+# Where `make run` runs the VMM, and so where the program's files appear:
+# the directory make was started in (lab2/vm_src/Makefile passes its own).
+RUN_DIR ?= $(CURDIR)
+
+CXX := g++
+CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Werror -MMD -MP
+# vm_manager is linked statically: it starts faster (no dynamic loading of the
+# C++ library) and also runs where there are no shared libraries, such as the
+# emulated machine of `make test-hw`.
+VMM_LDFLAGS := -static -lseccomp
+MUSL_CC := musl-gcc
+NASM := nasm
+
+# `make test SANITIZE=1`: the engine, both VMMs and the unit tests built with
+# AddressSanitizer (and its leak checker) and UndefinedBehaviorSanitizer, into
+# build/sanitize/ so that the normal build is untouched; the first error found
+# stops the program. SANITIZE=address or SANITIZE=undefined uses only that one,
+# in build/sanitize-address/ or build/sanitize-undefined/. Sanitized programs
+# cannot be linked statically: the VMMs are then dynamic, and make test skips
+# make test-hw. VMM_SANITIZED tells the engine (confinement.cpp).
+comma := ,
+ifneq ($(SANITIZE),)
+SANITIZERS := $(if $(filter 1,$(SANITIZE)),address$(comma)undefined,$(SANITIZE))
+BUILD := build/sanitize$(if $(filter 1,$(SANITIZE)),,-$(subst $(comma),-,$(SANITIZE)))
+SANITIZER_FLAGS := -fsanitize=$(SANITIZERS) -fno-omit-frame-pointer -fno-sanitize-recover=all
+CXXFLAGS += $(SANITIZER_FLAGS) -DVMM_SANITIZED
+VMM_LDFLAGS := $(SANITIZER_FLAGS) -lseccomp
+endif
+# Where tools and tests find what was built (tests/helpers.py).
+export KIT_BUILD := $(abspath $(BUILD))
+
+# Debian/Ubuntu packages the lab needs to build.
+BUILD_PACKAGES := make g++ nasm musl-tools libseccomp-dev
+
+ENGINE_SOURCES := $(wildcard vm_manager/*.cpp)
+ENGINE_OBJECTS := $(ENGINE_SOURCES:vm_manager/%.cpp=$(BUILD)/engine/%.o)
+ENGINE := $(BUILD)/engine/libvmm.a
+
+GUEST := $(BUILD)/vm_src/boot.bin $(BUILD)/vm_src/app
+LAB := $(BUILD)/lab2/vm_manager
+SOLUTION := $(if $(wildcard solutions/lab2/vm_manager/manager.cpp),$(BUILD)/solutions/vm_manager)
+
+# `make V=1` shows the full commands; `make -s` shows none.
+ifeq ($(V),1)
+Q :=
+say := @true
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+say := @true
+else
+Q := @
+say := @printf '  %-6s %s\n'
+endif
+
+.DEFAULT_GOAL := all
+.PHONY: all alll run run-solution run-emulated run-solution-emulated build-deps clean
+
+all: $(GUEST) $(LAB) $(SOLUTION)
+
+# The lab statement spells it this way.
+alll: all
+
+run: $(GUEST) $(LAB)
+	$(Q)cd $(RUN_DIR) && $(abspath $(LAB)) $(ARGS)
+
+run-solution: $(GUEST) $(SOLUTION)
+	$(Q)cd $(RUN_DIR) && $(abspath $(BUILD)/solutions/vm_manager) $(ARGS)
+
+# The emulated machine (emulated/run.sh): QEMU's AMD-V running Debian's kernel
+# with KVM. Slow, but it needs no /dev/kvm, and there the program runs in ring 3.
+# The kit's build is copied in as it is laid out in build/; files the program
+# writes are shown before the machine powers off.
+EMULATED_PAYLOAD := $(BUILD)/emulated/payload
+EMULATED_RUN = emulated/run.sh --timeout 600 $(EMULATED_PAYLOAD) sh -c \
+	'mkdir -p /tmp/run && cd /tmp/run && "$$0" "$$@"; status=$$?; [ -f ay_caramba ] && echo "--- ay_caramba:" && \
+	cat ay_caramba; exit $$status'
+
+$(EMULATED_PAYLOAD): $(GUEST) $(LAB) $(SOLUTION)
+	$(Q)rm -rf $@ && mkdir -p $@/vm_src $@/lab2 $@/solutions
+	$(Q)cp $(GUEST) $@/vm_src/ && cp $(LAB) $@/lab2/
+	$(Q)$(if $(SOLUTION),cp $(SOLUTION) $@/solutions/)
+
+run-emulated: $(EMULATED_PAYLOAD)
+	$(Q)$(EMULATED_RUN) /kit/lab2/vm_manager $(ARGS)
+
+run-solution-emulated: $(EMULATED_PAYLOAD)
+	$(Q)$(EMULATED_RUN) /kit/solutions/vm_manager $(ARGS)
+
+build-deps:
+	$(Q)tools/deps.sh $(BUILD_PACKAGES)
+
+# --- the guest ------------------------------------------------------------------
+
+$(BUILD)/vm_src/boot.bin: vm_src/src/boot.asm | build-deps
+	$(say) NASM $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(NASM) -f bin -w+all -Werror -o $@ $<
+
+# The distribution's musl, unmodified: a static, non-PIE executable linked at
+# 0x400000. The student handout has no source (Step 3 is to guess it), only
+# the program itself, prebuilt, in vm_src/app.
+ifneq ($(wildcard vm_src/src/app.c),)
+$(BUILD)/vm_src/app: vm_src/src/app.c | build-deps
+	$(say) MUSL $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+else
+$(BUILD)/vm_src/app: vm_src/app
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
+endif
+
+# --- the VMM ---------------------------------------------------------------------
+
+$(BUILD)/engine/%.o: vm_manager/%.cpp | build-deps
+	$(say) CXX $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(ENGINE): $(ENGINE_OBJECTS)
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lab2/vm_manager: lab2/vm_manager/manager.cpp $(ENGINE)
+	$(say) CXX $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) -MF $@.d -Ivm_manager -o $@ $< $(ENGINE) $(VMM_LDFLAGS)
+
+$(BUILD)/solutions/vm_manager: solutions/lab2/vm_manager/manager.cpp $(ENGINE)
+	$(say) CXX $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS) -MF $@.d -Ivm_manager -o $@ $< $(ENGINE) $(VMM_LDFLAGS)
+
+clean:
+	rm -rf $(BUILD)
+
+# `make -s print-CXXFLAGS` and the like: for tools that build as the kit does.
+print-%:
+	@echo '$($*)'
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

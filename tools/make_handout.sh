@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make_handout.sh OUT.tar.gz: packs the student handout (make handout).
+#
+# What students get: the engine, the skeleton, boot.asm, the lab program
+# prebuilt (its source stays with the instructor: Step 3 is to guess it), the
+# statement with its figures, the public part of the grader (make check), and
+# the emulated machine. Never the reference solution, the answers, the lab
+# program's source or the grader's hidden tests.
+set -euo pipefail
+out=$(realpath -m "$1")
+kit=$(cd "$(dirname "$0")/.." && pwd)
+build=${KIT_BUILD:-$kit/build}
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+top=$stage/lab2-handout
+cd "$kit"
+
+# The kit's own files (as tracked by git when it is a clone).
+kit_files() {
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files -- "$@"
+    else
+        find "$@" -type f
+    fi
+}
+copy() {
+    local file
+    for file in "$@"; do
+        mkdir -p "$top/$(dirname "$file")"
+        cp -p "$file" "$top/$file"
+    done
+}
+
+copy .clang-format tools/build.mk tools/deps.sh vm_src/src/boot.asm \
+    handouts/lab2.md handouts/style.css
+copy $(kit_files vm_manager lab2 emulated handouts/figures | grep -v '\.py$')
+copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/gradescope/')
+cp handouts/student/Makefile "$top/Makefile"
+cp handouts/student/README.md "$top/README.md"
+cp "$build/vm_src/app" "$top/vm_src/app"
+cp "$build/handouts/lab2.html" "$top/handouts/lab2.html"
+
+mkdir -p "$(dirname "$out")"
+tar -C "$stage" -czf "$out" lab2-handout
+echo "$out"
