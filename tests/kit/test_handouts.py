@@ -1,6 +1,5 @@
 """The handouts say what the kit does today: every quoted output is re-run,
 and the generated figure is redrawn and compared."""
-import os
 import re
 import subprocess
 from pathlib import Path
