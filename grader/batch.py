@@ -95,9 +95,10 @@ def write_gradebook(out, graded):
         for name in graded:
             data = json.loads((out / "students" / name / "results.json").read_text())
             tests = data.get("extra_data", {}).get("tests", {})
-            row = [name] + [tests.get(i["name"], {}).get("score", 0) for i in items]
+            scores = [tests.get(i["name"], {}).get("score", 0) for i in items]
             notes = " | ".join(data.get("extra_data", {}).get("notes", []))
-            writer.writerow(row + [data["score"], data.get("max_score", ""), notes])
+            writer.writerow([name] + [results.number(score) for score in scores] +
+                            [results.number(data["score"]), data.get("max_score", ""), notes])
     return path
 
 
