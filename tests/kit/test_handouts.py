@@ -61,6 +61,8 @@ def test_handouts_quote_some_outputs():
 def test_quoted_output_is_what_the_kit_prints(scratch_kit, command, expected):
     if kvm_problem():
         pytest.skip(kvm_problem())
+    if BUILD != KIT / "build":
+        pytest.skip("the handouts' commands use the normal build, not " + str(BUILD))
     environment = user_environment()
     result = subprocess.run(command, shell=True, cwd=scratch_kit, env=environment,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
