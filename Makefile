@@ -101,8 +101,9 @@ test: | test-deps
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/tests/unit_tests
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory e2e-test
-	$(Q)$(MAKE) --no-print-directory grader-test
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
+	$(Q)$(if $(SANITIZE),echo "make grader-test: skipped under SANITIZE (the grader builds the kit itself)", \
+	    $(MAKE) --no-print-directory grader-test)
 	$(Q)$(if $(SANITIZE),echo "make test-hw: skipped under SANITIZE (it needs static binaries)", \
 	    $(MAKE) --no-print-directory test-hw)
 
