@@ -121,7 +121,7 @@ start32:
     bits 64
 start64:
     ; Exceptions: the IDT says where each of the 32 exception vectors goes; the
-    ; TSS says which stack to use (Intel SDM vol. 3A, 6.14 and 7.7).
+    ; TSS says which stack to use (Intel SDM vol. 3A, 6.14 and 8.7).
     lidt [idt_pointer]
     mov ax, TSS_SELECTOR
     ltr ax                          ; the CPU reads RSP0 and IST1 from the TSS from now on
