@@ -1,14 +1,15 @@
 """Helpers of the tests that run the VMM: they run the real VMM on real KVM,
 programs built with the real musl-gcc, and compare with the same programs run
 natively under strace. The fixtures are in conftest.py."""
-import errno
 import os
-import re
 import subprocess
+import sys
 from pathlib import Path
 
 
 KIT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(KIT))
+from grader import strace as native_strace  # noqa: E402  (how the grader reads strace)
 # What make built: build/, or where the Makefile says (build/sanitize/ under SANITIZE=1).
 BUILD = KIT / os.environ.get("KIT_BUILD", "build")
 REFERENCE = BUILD / "solutions" / "vm_manager"
@@ -46,57 +47,15 @@ def run(command, cwd, timeout=30, **kwargs):
 
 # --- what the kernel says: the program run natively under strace -----------------
 
-STRACE_LINE = re.compile(r"^(\w+)\((.*)\)\s+= (\S+)(?: (E[A-Z0-9]+) )?")
-
-
-def number(text):
-    """A number as strace prints it: decimal, 0x hex, or 0-prefixed octal."""
-    if re.fullmatch(r"0[0-7]+", text):
-        return int(text, 8)
-    return int(text, 0)
-
-
-def native_calls(program, args, cwd):
-    """The open/write/close/exit calls `program` makes natively, in order, as
-    (name, arguments, result) with numbers as numbers, the path as a string."""
+def native_run(program, args, cwd):
+    """Runs `program` natively under strace, tracing the calls of the lab
+    (open, write, close, exit): (strace's log, the CompletedProcess). Read the
+    log with native_strace.calls() or native_strace.trace_lines()."""
     log = Path(cwd) / ".strace.log"
-    result = run(["strace", "-X", "raw", "-e", "raw=write,close,exit,exit_group",
-                  "-e", "trace=open,write,close,exit,exit_group", "-e", "signal=none",
-                  "-o", log, program, *args], cwd=cwd)
-    calls = []
-    for line in log.read_text().splitlines():
-        match = STRACE_LINE.match(line)
-        if not match:
-            continue
-        name, arguments, value, error = match.groups()
-        # A failed call prints as "-1 EBADF (...)": the system call returned -EBADF.
-        value = None if value == "?" else -getattr(errno, error) if error else number(value)
-        if name == "open":
-            path, flags, mode = re.fullmatch(r'"(.*)", (\S+), (\S+)', arguments).groups()
-            calls.append((name, (path, number(flags), number(mode)), value))
-        else:
-            calls.append((name, tuple(number(a) for a in arguments.split(", ")), value))
+    result = run(["strace", *native_strace.OPTIONS, "-o", log, program, *args], cwd=cwd)
+    text = log.read_text()
     log.unlink()
-    return calls, result
-
-
-def signed(value):
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def trace_lines(calls):
-    """The trace lines a VMM prints for these calls (formats: lab2-facts.md)."""
-    lines = []
-    for name, args, result in calls:
-        if name == "open":
-            lines.append(f"OPEN {args[0]} {args[1]} {args[2]} - return {result}")
-        elif name == "write":
-            lines.append(f"WRITE {args[0]} {args[1]:x} {args[2]} - return {signed(result)}")
-        elif name == "close":
-            lines.append(f"CLOSE {args[0]} - return {signed(result)}")
-        elif name in ("exit", "exit_group"):
-            lines.append(f"EXIT {args[0]}")
-    return lines
+    return text, result
 
 
 def without_buffer_addresses(lines):

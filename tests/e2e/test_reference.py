@@ -2,21 +2,22 @@
 the same static binary does natively, as strace reports it."""
 import os
 
-from helpers import BOOT, LAB_APP, REFERENCE, files_in, native_calls, run, trace_lines
+from helpers import BOOT, LAB_APP, REFERENCE, files_in, native_run, native_strace, run
 
 
 def test_lab_program_makes_the_same_calls_as_natively(kvm, tmp_path):
     native_dir, vm_dir = tmp_path / "native", tmp_path / "vm"
     native_dir.mkdir()
     vm_dir.mkdir()
-    calls, native = native_calls(LAB_APP, [], native_dir)
+    log, native = native_run(LAB_APP, [], native_dir)
     assert native.returncode == 0
-    assert [name for name, _, _ in calls] == ["open", "write", "write", "close", "exit_group"]
+    assert [name for name, _, _ in native_strace.calls(log)] == [
+        "open", "write", "write", "close", "exit_group"]
 
     vm = run([REFERENCE], cwd=vm_dir)
 
     assert vm.returncode == 0, vm.stderr
-    assert vm.stdout.splitlines() == trace_lines(calls)
+    assert vm.stdout.splitlines() == native_strace.trace_lines(log)
     assert vm.stderr == ""
 
 
@@ -24,7 +25,7 @@ def test_lab_program_writes_the_same_file_as_natively(kvm, tmp_path):
     native_dir, vm_dir = tmp_path / "native", tmp_path / "vm"
     native_dir.mkdir()
     vm_dir.mkdir()
-    native_calls(LAB_APP, [], native_dir)
+    native_run(LAB_APP, [], native_dir)
 
     run([REFERENCE], cwd=vm_dir)
 
