@@ -95,3 +95,43 @@ def test_memory_map_figure_is_drawn_from_the_current_layout(tmp_path):
 def test_figures_the_handouts_show_exist(document):
     for figure in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", document.read_text()):
         assert (document.parent / figure).is_file(), f"{document.name} shows a missing {figure}"
+
+
+# --- the commands the handouts tell readers to type ---------------------------
+
+SHELL_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
+INLINE_MAKE = re.compile(r"`(make [^`]*)`")
+
+
+def commands(pattern):
+    for document in sorted(HANDOUTS.glob("*.md")):
+        for command in sorted(set(pattern.findall(document.read_text()))):
+            yield pytest.param(command.strip(), id=f"{document.name}: {command.strip()}")
+
+
+@pytest.mark.parametrize("block", commands(SHELL_BLOCK))
+def test_shell_block_runs(scratch_kit, block):
+    """Each block runs as typed: from the top of the kit when it starts with
+    `cd`, from lab2/vm_src otherwise. A block that runs the VMM forever (Step 1,
+    or the skeleton) is stopped after a few seconds, as a reader would."""
+    if kvm_problem():
+        pytest.skip(kvm_problem())
+    if BUILD != KIT / "build":
+        pytest.skip("the handouts' commands use the normal build, not " + str(BUILD))
+    top = scratch_kit.parents[1]
+    cwd = top if block.startswith("cd ") else scratch_kit
+    # (Step 3's block compiles lab2/app_guess.c, which the scratch view links to.)
+    result = subprocess.run(["timeout", "-s", "INT", "3", "bash", "-e", "-c", block], cwd=cwd,
+                            env=user_environment(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, timeout=120)
+    for complaint in ["command not found", "No such file or directory", "No rule to make"]:
+        assert complaint not in result.stdout, result.stdout[-2000:]
+    assert result.returncode in (0, 124), result.stdout[-2000:]  # 124: stopped after 3 s
+
+
+@pytest.mark.parametrize("command", commands(INLINE_MAKE))
+def test_make_command_exists(command):
+    """Each `make ...` the handouts name is a target of the kit's Makefile."""
+    result = subprocess.run(command.replace("make", "make -n", 1), shell=True, cwd=KIT,
+                            env=user_environment(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
