@@ -4,10 +4,15 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
 
 namespace {
 
@@ -127,6 +132,63 @@ TEST(GuestFilesLifetimeTest, DestroyingTheTableClosesOwnedFds)
 TEST(GuestFilesLifetimeTest, NonexistentWorkdirThrowsSystemError)
 {
     EXPECT_THROW(GuestFiles("/nonexistent/scratchvm-unit-test"), vmm::SystemError);
+}
+
+// GuestFiles::open: a guest's path resolves inside the working directory only.
+class GuestFilesOpenTest : public testing::Test {
+  protected:
+    void SetUp() override
+    {
+        char pattern[] = "/tmp/guest-files-XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern), nullptr);
+        outside_ = pattern;
+        workdir_ = outside_ + "/work";
+        ASSERT_EQ(::mkdir(workdir_.c_str(), 0755), 0);
+        ASSERT_EQ(::symlink((outside_ + "/secret").c_str(), (workdir_ + "/link-out").c_str()), 0);
+        files_ = std::make_unique<GuestFiles>(workdir_);
+    }
+    void TearDown() override
+    {
+        files_.reset();
+        std::filesystem::remove_all(outside_);
+    }
+    bool exists(const std::string& path) const { return std::filesystem::exists(path); }
+
+    std::string outside_;
+    std::string workdir_;
+    std::unique_ptr<GuestFiles> files_;
+};
+
+TEST_F(GuestFilesOpenTest, CreatesARelativePathInTheWorkingDirectory)
+{
+    EXPECT_EQ(files_->open("made", O_WRONLY | O_CREAT, 0600), 3);
+    EXPECT_TRUE(exists(workdir_ + "/made"));
+    EXPECT_EQ(std::filesystem::status(workdir_ + "/made").permissions() &
+                  std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+TEST_F(GuestFilesOpenTest, RefusesEveryWayOutOfTheWorkingDirectory)
+{
+    for (const char* path : {"../escaped", "/tmp/escaped-by-guest", "link-out", "./../work/../x"}) {
+        EXPECT_EQ(files_->open(path, O_WRONLY | O_CREAT, 0644), -EXDEV) << path;
+    }
+    EXPECT_FALSE(exists(outside_ + "/escaped"));
+    EXPECT_FALSE(exists(outside_ + "/secret"));
+    EXPECT_FALSE(exists(outside_ + "/x"));
+    EXPECT_FALSE(exists("/tmp/escaped-by-guest"));
+}
+
+TEST_F(GuestFilesOpenTest, IgnoresUnknownFlagBitsAndTheModeWithoutCreate)
+{
+    ASSERT_EQ(files_->open("plain", O_WRONLY | O_CREAT, 0644), 3);
+    // open(2) ignores bits it does not know, and the mode unless it creates.
+    EXPECT_EQ(files_->open("plain", O_RDONLY | (uint64_t{1} << 40), 07777777), 4);
+}
+
+TEST_F(GuestFilesOpenTest, ReportsAMissingFileAsENOENT)
+{
+    EXPECT_EQ(files_->open("missing", O_RDONLY, 0), -ENOENT);
 }
 
 } // namespace
