@@ -15,15 +15,16 @@ namespace vmm {
 namespace {
 
 // The kit's build puts vm_manager in build/<lab>/ and the guest in build/vm_src/,
-// so the defaults are found from wherever vm_manager is started.
-std::string beside_vm_manager(const char* relative)
+// so the defaults are found from wherever vm_manager is started: this is
+// build/vm_src/ as seen from vm_manager itself (read once, only when needed).
+std::filesystem::path guest_build_directory()
 {
     std::error_code error;
     const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
     if (error) {
-        return relative;
+        return "../vm_src";
     }
-    return (self.parent_path() / relative).lexically_normal().string();
+    return (self.parent_path() / "../vm_src").lexically_normal();
 }
 
 uint64_t parse_number(const std::string& text, const char* option)
@@ -138,7 +139,6 @@ Options parse_command_line(int argc, char* argv[])
     };
 
     Options options;
-    options.boot_image = beside_vm_manager("../vm_src/boot.bin");
     options.memory_size = layout::kDefaultMemorySize;
     opterr = 0; // we print our own messages
     optind = 0; // 0, not 1: glibc then also forgets any half-parsed "-xy" of an earlier call
@@ -209,8 +209,14 @@ Options parse_command_line(int argc, char* argv[])
     for (int i = optind; i < argc; ++i) {
         options.arguments.emplace_back(argv[i]);
     }
-    if (options.arguments.empty()) {
-        options.arguments.push_back(beside_vm_manager("../vm_src/app"));
+    if (options.boot_image.empty() || options.arguments.empty()) {
+        const std::filesystem::path guest = guest_build_directory();
+        if (options.boot_image.empty()) {
+            options.boot_image = guest / "boot.bin";
+        }
+        if (options.arguments.empty()) {
+            options.arguments.push_back(guest / "app");
+        }
     }
     return options;
 }

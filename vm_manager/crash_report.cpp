@@ -146,10 +146,10 @@ std::string what_happened(const kvm_run& run)
     }
 }
 
-std::string register_dump(const Vcpu& vcpu, GuestMemory& memory, const Location& at)
+std::string register_dump(const Vcpu& vcpu, const kvm_sregs& s, GuestMemory& memory,
+                          const Location& at)
 {
     const kvm_regs& r = vcpu.regs();
-    const kvm_sregs s = vcpu.get_sregs();
     std::ostringstream dump;
     dump << "  RIP " << hex(at.rip) << "  RSP " << hex(at.rsp) << "  RFLAGS " << hex(at.rflags)
          << "  CPL " << (at.cs & 3) << " (CS " << hex(at.cs) << ")\n"
@@ -185,10 +185,11 @@ std::string describe(const Vcpu& vcpu, GuestMemory& memory, const RingChoice& ri
 {
     const kvm_run& run = vcpu.run_state();
     const kvm_regs& r = vcpu.regs();
+    const kvm_sregs sregs = vcpu.get_sregs(); // one KVM_GET_SREGS for the whole report
     const std::optional<ExceptionFrame> exception = reported_exception(vcpu, memory);
     const Location at =
         exception ? Location{exception->rip, exception->rsp, exception->rflags, exception->cs}
-                  : Location{r.rip, r.rsp, r.rflags, vcpu.get_sregs().cs.selector};
+                  : Location{r.rip, r.rsp, r.rflags, sregs.cs.selector};
     // On PVM a ring-3 syscall reaches boot.asm's stub still in ring 3, where
     // `hlt` raises #GP: say that in one line instead of dumping registers.
     const bool stub_faulted_in_ring_3 =
@@ -198,11 +199,11 @@ std::string describe(const Vcpu& vcpu, GuestMemory& memory, const RingChoice& ri
         const std::string line =
             "the program's first system call failed in ring 3: this machine's KVM (PVM) cannot "
             "switch from ring 3 to ring 0 through syscall; run without --ring 3 to use ring 0";
-        return verbose ? line + "\n" + register_dump(vcpu, memory, at) : line;
+        return verbose ? line + "\n" + register_dump(vcpu, sregs, memory, at) : line;
     }
     std::string line;
     if (exception) {
-        line = describe_exception(*exception, vcpu.get_sregs().cr2, memory.size());
+        line = describe_exception(*exception, sregs.cr2, memory.size());
     } else {
         line = what_happened(run);
     }
@@ -215,7 +216,7 @@ std::string describe(const Vcpu& vcpu, GuestMemory& memory, const RingChoice& ri
                   "program runs with hardware-assisted KVM, or in the emulated machine "
                   "(make run-emulated)";
     }
-    return line + "\n" + register_dump(vcpu, memory, at) + "\n" + advice;
+    return line + "\n" + register_dump(vcpu, sregs, memory, at) + "\n" + advice;
 }
 
 } // namespace
