@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import strace
-from .sandbox import Limits, Mount
+from .sandbox import Limits, Mount, killing_signal
 
 VMM_TIMEOUT = 2  # seconds: the VMM's --timeout, for a guest that never exits
 VMM_MAX_EXITS = 2000  # the VMM's --max-exits, for a guest that never stops calling
@@ -75,9 +75,7 @@ class Run:
 
     @property
     def signal(self):
-        if self.status is not None and 128 < self.status < 160:
-            return self.status - 128
-        return None
+        return killing_signal(self.status)
 
     def to_json(self):
         data = asdict(self)

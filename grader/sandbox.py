@@ -61,10 +61,15 @@ class Outcome:
 
     @property
     def signal(self):
-        """The signal that killed the command, if any (status 129-159)."""
-        if self.status is not None and 128 < self.status < 160:
-            return self.status - 128
-        return None
+        return killing_signal(self.status)
+
+
+def killing_signal(status):
+    """The signal that killed a command, from its exit status as a shell reports
+    it (128 + the signal), or None."""
+    if status is not None and 128 < status < 160:
+        return status - 128
+    return None
 
 
 class SandboxError(Exception):
