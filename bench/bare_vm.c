@@ -63,6 +63,7 @@ struct boot_header {
     uint8_t jump[8];        /* jmp short start16, padded */
     char signature[8];      /* "SCRATCHV" */
     uint64_t load_address;  /* the image's `org` */
+    uint64_t syscall_entry; /* the `hlt` every system call executes */
     uint64_t program_entry; /* filled in below: where boot.asm jumps in long mode */
     uint64_t program_stack; /* filled in below: RSP at that jump */
     uint64_t page_tables;   /* filled in below: the PML4, for CR3 */

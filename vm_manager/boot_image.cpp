@@ -10,7 +10,7 @@
 
 namespace vmm {
 
-uint64_t load_boot_image(GuestMemory& memory, std::span<const std::byte> image)
+LoadedBootImage load_boot_image(GuestMemory& memory, std::span<const std::byte> image)
 {
     BootHeader header;
     if (image.size() < sizeof header) {
@@ -29,15 +29,20 @@ uint64_t load_boot_image(GuestMemory& memory, std::span<const std::byte> image)
                        "address " +
                        hex(header.load_address) + ", " + std::to_string(image.size()) + " bytes)");
     }
+    if (header.syscall_entry < header.load_address + sizeof header ||
+        header.syscall_entry >= header.load_address + image.size()) {
+        throw VmmError("the boot image's system-call entry point (" + hex(header.syscall_entry) +
+                       ") is not inside the image; rebuild it with make");
+    }
     memory.write(header.load_address, image, "boot image");
-    return header.load_address;
+    return {header.load_address, image.size(), header.syscall_entry};
 }
 
 LoadedBootImage load_boot_image_file(GuestMemory& memory, const std::string& path)
 {
     const std::vector<std::byte> image = read_host_file(path, "boot image");
     try {
-        return {load_boot_image(memory, image), image.size()};
+        return load_boot_image(memory, image);
     } catch (const VmmError& error) {
         throw VmmError(path + ": " + error.what());
     }

@@ -17,12 +17,13 @@ struct BootHeader {
     uint8_t jump[8];        // `jmp short start16`, padded
     char signature[8];      // "SCRATCHV"
     uint64_t load_address;  // the `org` the image was assembled for
+    uint64_t syscall_entry; // the address of the `hlt` every system call executes
     uint64_t program_entry; // filled in: the program's entry point
     uint64_t program_stack; // filled in: RSP at the program's start
     uint64_t page_tables;   // filled in: the PML4's address, for CR3
     uint64_t user_mode;     // filled in: 1 = ring 3, 0 = ring 0
 };
-static_assert(sizeof(BootHeader) == 56, "must match the header in boot.asm");
+static_assert(sizeof(BootHeader) == 64, "must match the header in boot.asm");
 
 struct BootParameters {
     uint64_t program_entry;
@@ -31,16 +32,18 @@ struct BootParameters {
     bool user_mode;
 };
 
-// Checks the image and copies it into guest memory at its load address, which
-// it returns: the vCPU starts there in real mode. Throws VmmError naming the
-// problem when the file is not a ScratchVM boot image.
-uint64_t load_boot_image(GuestMemory& memory, std::span<const std::byte> image);
-
-// The same, reading the image from `path`; errors name the file.
 struct LoadedBootImage {
     uint64_t address; // where it was loaded, and where the vCPU starts
     uint64_t size;
+    uint64_t syscall_entry; // the `hlt` of boot.asm's system-call entry point
 };
+
+// Checks the image and copies it into guest memory at its load address: the
+// vCPU starts there in real mode. Throws VmmError naming the problem when the
+// file is not a ScratchVM boot image.
+LoadedBootImage load_boot_image(GuestMemory& memory, std::span<const std::byte> image);
+
+// The same, reading the image from `path`; errors name the file.
 LoadedBootImage load_boot_image_file(GuestMemory& memory, const std::string& path);
 
 // Fills in the header of the image loaded at load_address.

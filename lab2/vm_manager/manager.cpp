@@ -8,7 +8,7 @@
 //   main()            parses the command line and reports errors
 //   run_vm()          builds the machine, then runs the vCPU until the program exits
 //   handle_syscall()  one system call of the program, which arrives as a
-//                     KVM_EXIT_HLT (see vm_src/src/boot.asm, syscall_entry_*)
+//                     KVM_EXIT_HLT (see vm_src/src/boot.asm, syscall_entry)
 //   sys_open() ...    one function per system call
 // The engine in vm_manager/ (see vmm.hpp) does the rest: the KVM objects,
 // bounds-checked guest memory, page tables, the ELF loader, the initial stack.

@@ -34,6 +34,7 @@ std::vector<std::byte> make_image(uint64_t load_address, std::size_t size = 256)
     header.jump[0] = 0xeb;
     std::memcpy(header.signature, "SCRATCHV", sizeof header.signature);
     header.load_address = load_address;
+    header.syscall_entry = load_address + sizeof header;
     std::memcpy(image.data(), &header, std::min(size, sizeof header));
     return image;
 }
@@ -79,16 +80,26 @@ TEST_F(BootImageTest, RejectsAnImageEndingPastTheBootArea)
     EXPECT_TRUE(refuses(make_image(UINT64_MAX - 16), "must lie between"));
 }
 
+TEST_F(BootImageTest, RejectsASyscallEntryOutsideTheImage)
+{
+    std::vector<std::byte> image = make_image(kBootImage);
+    for (uint64_t entry : {uint64_t{0}, kBootImage, kBootImage + image.size(), UINT64_MAX}) {
+        std::memcpy(image.data() + offsetof(BootHeader, syscall_entry), &entry, sizeof entry);
+        EXPECT_TRUE(refuses(image, "system-call entry point")) << entry;
+    }
+}
+
 TEST_F(BootImageTest, AcceptsAnImageFillingTheBootAreaExactly)
 {
-    EXPECT_EQ(vmm::load_boot_image(memory, make_image(kPageTablesEnd)), kPageTablesEnd);
-    EXPECT_EQ(vmm::load_boot_image(memory, make_image(kBootImageEnd - 256)), kBootImageEnd - 256);
+    EXPECT_EQ(vmm::load_boot_image(memory, make_image(kPageTablesEnd)).address, kPageTablesEnd);
+    EXPECT_EQ(vmm::load_boot_image(memory, make_image(kBootImageEnd - 256)).address,
+              kBootImageEnd - 256);
 }
 
 TEST_F(BootImageTest, CopiesAGoodImageToItsLoadAddress)
 {
     const std::vector<std::byte> image = make_image(kBootImage);
-    EXPECT_EQ(vmm::load_boot_image(memory, image), kBootImage);
+    EXPECT_EQ(vmm::load_boot_image(memory, image).address, kBootImage);
     EXPECT_TRUE(guest_holds(kBootImage, image));
     EXPECT_TRUE(guest_holds(kBootImage - 16, std::vector<std::byte>(16)));
     EXPECT_TRUE(guest_holds(kBootImage + image.size(), std::vector<std::byte>(16)));
@@ -134,6 +145,8 @@ TEST(BootImageDriftTest, RealBootBinMatchesBootHeader)
     const vmm::LoadedBootImage loaded = vmm::load_boot_image_file(memory, path);
     EXPECT_EQ(loaded.address, kBootImage);
     EXPECT_EQ(loaded.size, image.size());
+    // syscall_entry is `hlt` (0xf4), what every system call of the program executes.
+    EXPECT_EQ(image.at(loaded.syscall_entry - kBootImage), std::byte{0xf4});
 }
 
 } // namespace

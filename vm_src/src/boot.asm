@@ -66,6 +66,7 @@ header:
     align 8, db 0
     db "SCRATCHV"                   ; signature: "this file is a ScratchVM boot image"
     dq BOOT_ADDRESS                 ; where this image must be loaded (see `org`)
+    dq syscall_entry                ; where the program's system calls execute `hlt` (see below)
 program_entry:  dq 0                ; filled by the VMM: the program's ELF entry point
 program_stack:  dq 0                ; filled by the VMM: RSP at the program's start (argc)
 page_tables:    dq 0                ; filled by the VMM: physical address of the PML4
@@ -141,16 +142,19 @@ start64:
     xor edx, edx
     wrmsr
 
-    ; LSTAR: where syscall jumps. One of two stubs, depending on the ring the
-    ; program runs in; the VMM decides and tells us in the header.
+    ; LSTAR: where syscall jumps, whatever ring the program runs in.
     mov ecx, MSR_LSTAR
-    mov eax, syscall_entry_ring0
-    cmp qword [user_mode], 0
-    je .set_lstar
-    mov eax, syscall_entry_ring3
-.set_lstar:
-    xor edx, edx                    ; the stubs lie below 4 GiB: the high half is 0
+    mov eax, syscall_entry
+    xor edx, edx                    ; syscall_entry lies below 4 GiB: the high half is 0
     wrmsr
+
+    ; How syscall_entry goes back to the program depends on the ring the VMM
+    ; chose (it tells us in the header): decide once, here.
+    mov qword [syscall_return], return_to_ring3
+    cmp qword [user_mode], 0
+    jne .return_chosen
+    mov qword [syscall_return], return_to_ring0
+.return_chosen:
 
     ; The System V ABI's process entry state (AMD64 psABI 3.4.1): RSP points at
     ; argc and is 16-byte aligned; RDX holds a function for atexit, or 0 for none.
@@ -174,20 +178,27 @@ start64:
     jmp [program_entry]
 
 ; ---------------------------------------------------------------------------
-; The system call entry points: the program's `syscall` lands here, with
+; The system call entry point: the program's `syscall` lands here, with
 ; RCX = the address to return to and R11 = the program's RFLAGS.
 ; `hlt` makes the vCPU exit to the VMM (KVM_EXIT_HLT): it reads the call from
 ; RAX, RDI, RSI, RDX, R10, R8, R9, performs it, puts the result in RAX, and
-; resumes the vCPU at the instruction after `hlt`.
+; resumes the vCPU at the instruction after `hlt`, which returns to the program
+; the way chosen at boot. An indirect jump through memory changes neither the
+; flags nor the stack, which the program still owns.
 ; ---------------------------------------------------------------------------
-syscall_entry_ring3:
+syscall_entry:
     hlt
+    jmp [syscall_return]            ; return_to_ring3 or return_to_ring0
+
+return_to_ring3:
     o64 sysret                      ; back to ring 3: RIP = RCX, RFLAGS = R11
 
-syscall_entry_ring0:
-    hlt
+return_to_ring0:
     jmp rcx                         ; no ring to change: just go back. No push/pop either:
                                     ; the program may keep data in the 128-byte red zone below RSP
+
+    align 8
+syscall_return: dq 0                ; set at boot: return_to_ring3 or return_to_ring0
 
 ; ---------------------------------------------------------------------------
 ; Exceptions. Each vector has a stub that makes the stack look the same for
