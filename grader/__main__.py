@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .session import KIT
+from grader.session import KIT
 
 OUT = KIT / "build" / "grader"
 
@@ -52,20 +52,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `make check | head` stops quietly
     if args.command == "check":
-        from . import check as command
+        from grader.commands import check as command
         return command.main(args.lab, args.out, args.sandbox, args.oracle)
     if args.command == "grade":
-        from . import batch
-        return batch.main(args.submissions, args.out, jobs=args.jobs, sandbox_kind=args.sandbox,
+        from grader.commands import grade
+        return grade.main(args.submissions, args.out, jobs=args.jobs, sandbox_kind=args.sandbox,
                           cache=args.cache)
     if args.command == "gradescope":
-        from . import gradescope
+        from grader.commands import gradescope
         return gradescope.pack(Path(args.out))
     if args.command == "autograde":
-        from . import gradescope
+        from grader.commands import gradescope
         return gradescope.autograde(Path(args.submission), Path(args.results), args.sandbox)
     if args.command == "bench":
-        from . import bench
+        from grader.commands import bench
         return bench.main(args.copies, Path(args.out), args.jobs)
     return 2
 

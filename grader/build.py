@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .sandbox import Limits, Mount
+from grader.sandbox import Limits, Mount
 
 BUILD_LIMITS = Limits(seconds=90, file_size=256 << 20, memory=4096 << 20, capture=64 << 10)
 MUSL_FLAGS = ["-static", "-O2"]

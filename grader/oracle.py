@@ -9,7 +9,7 @@ shared by every submission of the batch; nothing expected is written by hand.
 import fcntl
 import json
 
-from .runs import NativeRunner, Run, VmmRunner
+from grader.machines.runs import NativeRunner, Run, VmmRunner
 
 
 def runner(snapshot, sandbox):

@@ -6,8 +6,8 @@ Each test compares real runs: the student's build against the reference VMM
 natively under strace). Run it with `make check` (a student's own check: no
 hidden tests) or `make grade` (a class), not with pytest directly.
 """
-from grader.fixtures import compiler_messages
-from grader.plugin import Fail, graded
+from grader.session.fixtures import compiler_messages
+from grader.session.plugin import Fail, graded
 
 # --- 1. The VMM builds ------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 KIT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(KIT))
-from grader import strace as native_strace  # noqa: E402  (how the grader reads strace)
+from grader.judge import strace as native_strace  # noqa: E402  (how the grader reads strace)
 # What make built: build/, or where the Makefile says (build/sanitize/ under SANITIZE=1).
 BUILD = KIT / os.environ.get("KIT_BUILD", "build")
 REFERENCE = BUILD / "solutions" / "vm_manager"

@@ -34,7 +34,7 @@ copy() {
 copy .clang-format tools/build.mk tools/deps.sh vm_src/src/boot.asm \
     handouts/lab2.md handouts/style.css
 copy $(kit_files vm_manager lab2 emulated handouts/figures | grep -v '\.py$')
-copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/gradescope/')
+copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/commands/gradescope_files/')
 cp handouts/student/Makefile "$top/Makefile"
 cp handouts/student/README.md "$top/README.md"
 cp "$build/vm_src/app" "$top/vm_src/app"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import kit, kvm, sandbox
-from grader.plugin import rubric_items
+from grader import kit, sandbox
+from grader.machines import kvm
+from grader.session.plugin import rubric_items
 from grader.tests import submissions
 
 KIT = Path(__file__).resolve().parents[2]

@@ -112,7 +112,7 @@ def test_a_grader_failure_still_gives_the_student_results():
     scored test, instead of going missing."""
     from types import SimpleNamespace
 
-    from grader import batch
+    from grader.commands import grade
     from grader.tests.conftest import fresh
 
     out = fresh("grader-failure")
@@ -121,7 +121,7 @@ def test_a_grader_failure_still_gives_the_student_results():
     (submitted / "vm_manager" / "manager.cpp").write_text("int main() {}\n")
     broken_kit = SimpleNamespace(root=out / "no-such-snapshot")
 
-    batch.grade_one("alice", submitted, broken_kit, out, "bwrap", CACHE)
+    grade.grade_one("alice", submitted, broken_kit, out, "bwrap", CACHE)
 
     results = (out / "students" / "alice" / "results.json").read_text()
     assert '"score": 0' in results and "tell your instructor" in results

@@ -3,8 +3,10 @@ does natively (same calls, files, output and status), so a VMM that matches
 the reference on them is right."""
 import pytest
 
-from grader import fixtures, kit, runs, sandbox
-from grader.checks import Comparison
+from grader import kit, sandbox
+from grader.machines import runs
+from grader.session import fixtures
+from grader.judge.checks import Comparison
 from grader.tests.conftest import CACHE, OUT
 
 

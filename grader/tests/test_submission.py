@@ -5,7 +5,7 @@ import os
 import tarfile
 import zipfile
 
-from grader import submission
+from grader.intake import submission
 from grader.tests.conftest import fresh
 
 MANAGER = b"// my VMM\n"

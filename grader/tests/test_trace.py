@@ -1,6 +1,6 @@
 """Comparing traces line by line: fd renaming, pairing, what is shown."""
-from grader import strace, trace
-from grader.trace import EXTRA, MATCHING, MISSING, WRONG
+from grader.judge import strace, trace
+from grader.judge.trace import EXTRA, MATCHING, MISSING, WRONG
 
 LAB = ["OPEN ./ay_caramba 32834 511 - return 3", "WRITE 3 40200d 16 - return 16",
        "WRITE 3 40201e 12 - return 12", "CLOSE 3 - return 0", "EXIT 0"]

@@ -9,7 +9,7 @@ for them; exit_group does not return natively, so it shows as the one EXIT line.
 import errno
 import re
 
-from . import trace
+from grader.judge import trace
 
 # strace's options: raw numbers for write/close/exit, symbolic nothing.
 OPTIONS = ["-X", "raw", "-s", "4096", "-e", "raw=write,close,exit,exit_group",

@@ -18,8 +18,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import strace
-from .sandbox import Limits, Mount, killing_signal
+from grader.judge import strace
+from grader.sandbox import Limits, Mount, killing_signal
 
 VMM_TIMEOUT = 2  # seconds: the VMM's --timeout, for a guest that never exits
 VMM_MAX_EXITS = 2000  # the VMM's --max-exits, for a guest that never stops calling

@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import kit, sandbox, session
+from grader import kit, sandbox, session
 
 
 def main(lab, out, sandbox_kind="auto", oracle="auto"):

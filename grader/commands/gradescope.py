@@ -15,10 +15,13 @@ import sys
 import zipfile
 from pathlib import Path
 
-from . import kit, kvm, results, sandbox, session
-from .plugin import rubric_items
+from grader import kit
+from grader.machines import kvm
+from grader.reports import results
+from grader import sandbox, session
+from grader.session.plugin import rubric_items
 
-TEMPLATES = Path(__file__).resolve().parent / "gradescope"
+TEMPLATES = Path(__file__).resolve().parent / "gradescope_files"
 SKIPPED = {"build", ".git", "__pycache__", ".pytest_cache"}
 MAX_FILE = 8 << 20
 GRADER_PACKAGES = ["python3", "python3-pytest", "python3-pytest-timeout", "bubblewrap",
@@ -101,7 +104,7 @@ def autograde(submitted, results_dir, sandbox_kind="auto"):
 
 
 def _give_up(results_dir, reason):
-    from . import rubric as module
+    from grader import rubric as module
     records, extra = results.grader_failure("submission", reason, rubric_items(module))
     data = results.gradescope(records, extra)
     data["output"] = reason

@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-GRADER = Path(__file__).resolve().parent
+GRADER = Path(__file__).resolve().parents[1]
 KIT = GRADER.parent
 RUBRIC = GRADER / "rubric.py"
 TEST_TIMEOUT = 240  # seconds: a backstop per test; the sandbox's limits come first
@@ -13,8 +13,8 @@ TEST_TIMEOUT = 240  # seconds: a backstop per test; the sandbox's limits come fi
 def pytest_args(*, submission, snapshot, out, mode, sandbox, cache, work=None, student=None,
                 junit=None):
     """pytest's command line (after `python3 -m pytest`) for grading one submission."""
-    args = [str(RUBRIC), "--rootdir", str(KIT), "-c", os.devnull, "-p", "grader.plugin",
-            "-p", "grader.fixtures", "-p", "no:cacheprovider", "--assert=plain",
+    args = [str(RUBRIC), "--rootdir", str(KIT), "-c", os.devnull, "-p", "grader.session.plugin",
+            "-p", "grader.session.fixtures", "-p", "no:cacheprovider", "--assert=plain",
             "--submission", str(submission), "--snapshot", str(snapshot), "--out", str(out),
             "--mode", mode, "--sandbox", sandbox, "--cache", str(cache), "-o",
             "junit_family=xunit1"]

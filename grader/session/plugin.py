@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from . import results
+from grader.reports import results
 
 VISIBLE, AFTER_PUBLISHED = "visible", "after_published"
 

@@ -100,7 +100,7 @@ def write_student_files(out, results, extra):
 def grader_failure(student, reason, rubric):
     """results.json and feedback for a submission the grader could not grade at all
     (it crashed or hung): one test, the reason, every rubric point lost."""
-    from .plugin import Result
+    from grader.session.plugin import Result
     points = sum(item["points"] for item in rubric)
     result = Result(1, "grader_error", "Grading ran to the end", points, 0, "error",
                     reason, "visible")

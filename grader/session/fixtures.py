@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from . import build, kit, kvm, oracle, sandbox, submission
-from .checks import Comparison
-from .plugin import Fail, NotGraded, NotSubmitted
-from .runs import Spec, VmmRunner
+from grader import build, kit
+from grader.machines import kvm
+from grader import oracle, sandbox
+from grader.intake import submission
+from grader.judge.checks import Comparison
+from grader.session.plugin import Fail, NotGraded, NotSubmitted
+from grader.machines.runs import Spec, VmmRunner
 
 LAB = Spec("app", (), "stdout")  # Step 2: the lab program, trace on stdout as `make run` shows
 LAB_TRACED = Spec("app", (), "file")  # Step 3's model: the lab program, trace in a file

@@ -17,14 +17,20 @@ import xml.etree.ElementTree as ElementTree
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import fixtures, kit, kvm, oracle, results, sandbox, session, submission
-from .plugin import rubric_items
+from grader.session import fixtures
+from grader import kit
+from grader.machines import kvm
+from grader import oracle
+from grader.reports import results
+from grader import sandbox, session
+from grader.intake import submission
+from grader.session.plugin import rubric_items
 
 SUBMISSION_TIMEOUT = 600  # seconds for one submission's whole grading: a backstop
 
 
 def rubric():
-    from . import rubric as module
+    from grader import rubric as module
     return rubric_items(module)
 
 

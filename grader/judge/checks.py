@@ -7,9 +7,10 @@ happened (expected and actual lines side by side) and what to look at.
 """
 import os
 
-from . import diagnose, trace
-from .plugin import Fail, Partial
-from .trace import EXTRA, MATCHING, MISSING, WRONG
+from grader.judge import diagnose
+from grader.judge import trace
+from grader.session.plugin import Fail, Partial
+from grader.judge.trace import EXTRA, MATCHING, MISSING, WRONG
 
 
 class Comparison:

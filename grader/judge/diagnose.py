@@ -2,7 +2,7 @@
 failed test."""
 import signal
 
-from .runs import RUN_LIMITS, VMM_MAX_EXITS, VMM_TIMEOUT
+from grader.machines.runs import RUN_LIMITS, VMM_MAX_EXITS, VMM_TIMEOUT
 
 _SIGNALS = {
     signal.SIGSEGV: "crashed with a segmentation fault (SIGSEGV): it used a bad pointer. "

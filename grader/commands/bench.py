@@ -15,8 +15,8 @@ import shutil
 import time
 from pathlib import Path
 
-from . import batch
-from .session import KIT
+from grader.commands import grade
+from grader.session import KIT
 
 GOAL_SECONDS = 180  # 100 submissions in under 3 minutes
 
@@ -39,7 +39,7 @@ def scenario(out, name, copies, jobs, distinct):
     make_copies(submissions, copies, distinct)
     shutil.rmtree(cache, ignore_errors=True)
     started = time.monotonic()
-    status = batch.main(submissions, graded, jobs=jobs, sandbox_kind="bwrap", cache=cache,
+    status = grade.main(submissions, graded, jobs=jobs, sandbox_kind="bwrap", cache=cache,
                         quiet=True)
     elapsed = time.monotonic() - started
     if status != 0:
