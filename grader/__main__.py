@@ -3,6 +3,7 @@
     python3 -m grader check [--lab lab2] [--out build/grader/check]
     python3 -m grader grade SUBMISSIONS [--out build/grader/grade] [--jobs N]
     python3 -m grader gradescope [--out build/grader/gradescope]   (pack the autograder zip)
+    python3 -m grader prepare                                      (inside Gradescope: setup.sh)
     python3 -m grader autograde SUBMISSION RESULTS_DIR             (inside Gradescope)
     python3 -m grader bench [--copies 100]
 """
@@ -35,9 +36,14 @@ def main(argv=None):
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     grade.add_argument("--sandbox", default="bwrap", choices=["auto", "bwrap", "none"])
     grade.add_argument("--cache", default=str(OUT / "cache"))
+    grade.add_argument("--roster", help="a CSV with student, email, sid columns")
+    grade.add_argument("--force", action="store_true",
+                       help="grade every submission again, changed or not")
 
     pack = commands.add_parser("gradescope", help="pack the Gradescope autograder zip")
     pack.add_argument("--out", default=str(OUT / "gradescope"))
+
+    commands.add_parser("prepare", help="prepare the grading kit once (Gradescope's setup.sh)")
 
     auto = commands.add_parser("autograde", help="grade one submission on Gradescope")
     auto.add_argument("submission")
@@ -57,10 +63,14 @@ def main(argv=None):
     if args.command == "grade":
         from grader.commands import grade
         return grade.main(args.submissions, args.out, jobs=args.jobs, sandbox_kind=args.sandbox,
-                          cache=args.cache)
+                          cache=args.cache, roster=args.roster, force=args.force)
     if args.command == "gradescope":
         from grader.commands import gradescope
         return gradescope.pack(Path(args.out))
+    if args.command == "prepare":
+        from grader.commands import gradescope
+        gradescope.prepare()
+        return 0
     if args.command == "autograde":
         from grader.commands import gradescope
         return gradescope.autograde(Path(args.submission), Path(args.results), args.sandbox)

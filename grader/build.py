@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -26,8 +27,15 @@ from pathlib import Path
 
 from grader.sandbox import Limits, Mount
 
-BUILD_LIMITS = Limits(seconds=90, file_size=256 << 20, memory=4096 << 20, capture=64 << 10)
+BUILD_LIMITS = Limits(seconds=90, processes=32, memory=4096 << 20, file_size=256 << 20,
+                      capture=64 << 10, scratch=256 << 20)
 MUSL_FLAGS = ["-static", "-O2"]
+# What a submission's sources may include: their own files, the engine's
+# headers and the system's. Anything else (the reference's source, the
+# answers, ...) fails the build, saying so.
+INCLUDE_RULE = ("a submission may include only its own files, the engine's headers "
+                "(vm_manager/*.hpp) and the system's headers")
+_MISSING_INCLUDE = re.compile(r"fatal error: ([^:]*): No such file or directory")
 
 
 @dataclass
@@ -40,6 +48,7 @@ class BuildResult:
     seconds: float
     cached: bool = False
     command: str = ""
+    problem: str = ""  # what is wrong beyond the compiler's messages (a forbidden include)
 
 
 @contextmanager
@@ -95,7 +104,9 @@ def vmm(source, snapshot, sandbox, cache):
             result.cached = True
             return result
         result = _compile_vmm(source, snapshot, sandbox, cache, entry)
-        if not result.timed_out:  # a timeout may come from a busy machine: do not keep it
+        # Kept: a build that worked, or that the compiler refused (status 1). Not
+        # a timeout (a busy machine?) nor a compiler that could not start.
+        if result.ok or (result.status == 1 and not result.timed_out):
             (entry / "result.json").write_text(json.dumps(asdict(result)))
         return result
 
@@ -106,27 +117,36 @@ def _compile_vmm(source, snapshot, sandbox, cache, entry):
     try:
         (work / "src" / "vm_manager").mkdir(parents=True)
         (work / "src" / "vm_manager" / "manager.cpp").write_bytes(source)
-        (work / "out").mkdir()
+        (work / "out").mkdir(mode=0o777)
+        os.chmod(work / "out", 0o777)  # the sandbox's user writes there
         mounts = [Mount(work / "src", "/submission"), Mount(work / "out", "/out", writable=True),
                   Mount(snapshot.headers, "/kit/vm_manager"), Mount(snapshot.engine, "/kit/libvmm.a")]
         include_pch = []
         if pch is not None:
             mounts.append(Mount(pch, "/kit/pch"))
             include_pch = ["-I/kit/pch"]
-        argv = ["g++", *snapshot.cxxflags, "-MF", "/out/vm_manager.d", *include_pch,
+        # -MD, not the kit's -MMD: the dependency file then lists every file the
+        # compiler read, system headers included (the object code is the same).
+        flags = ["-MD" if flag == "-MMD" else flag for flag in snapshot.cxxflags]
+        argv = ["g++", *flags, "-MF", "/out/vm_manager.d", *include_pch,
                 "-I/kit/vm_manager", "-o", "/out/vm_manager", "vm_manager/manager.cpp",
                 "/kit/libvmm.a", *snapshot.ldflags]
         outcome = sandbox.run(argv, mounts=mounts, cwd="/submission", limits=BUILD_LIMITS)
         built = work / "out" / "vm_manager"
-        ok = outcome.status == 0 and built.is_file() and not built.is_symlink()
+        log = outcome.stderr.decode(errors="replace")
+        own = [work / "src", snapshot.headers] + ([pch] if pch else [])
+        problem = include_problem(log, work / "out" / "vm_manager.d",
+                                  ["/submission", "/kit/vm_manager", "/kit/pch", *own])
+        ok = (outcome.status == 0 and not problem and built.is_file()
+              and not built.is_symlink())
         entry.mkdir(parents=True, exist_ok=True)
         if ok:
             os.replace(built, entry / "vm_manager")
-        shown = [a for a in argv if a not in include_pch]
-        return BuildResult(ok=ok, binary=str(entry / "vm_manager") if ok else None,
-                           log=outcome.stderr.decode(errors="replace"), status=outcome.status,
-                           timed_out=outcome.timed_out, seconds=round(outcome.seconds, 3),
-                           command=" ".join(shown))
+        shown = ["-MMD" if a == "-MD" else a for a in argv if a not in include_pch]
+        return BuildResult(ok=ok, binary=str(entry / "vm_manager") if ok else None, log=log,
+                           status=outcome.status, timed_out=outcome.timed_out,
+                           seconds=round(outcome.seconds, 3), command=" ".join(shown),
+                           problem=problem)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -135,16 +155,43 @@ def guess(source, out_dir, sandbox):
     """Builds a student's app_guess.c (bytes) with musl-gcc -static, in the sandbox."""
     out_dir = Path(out_dir).resolve()
     (out_dir / "src").mkdir(parents=True, exist_ok=True)
+    (out_dir / "out").mkdir(exist_ok=True)
+    os.chmod(out_dir / "out", 0o777)  # the sandbox's user writes there
     (out_dir / "src" / "app_guess.c").write_bytes(source)
-    argv = ["musl-gcc", *MUSL_FLAGS, "-o", "/out/app_guess", "app_guess.c"]
+    argv = ["musl-gcc", *MUSL_FLAGS, "-MD", "-MF", "/out/app_guess.d", "-o", "/out/app_guess",
+            "app_guess.c"]
     outcome = sandbox.run(argv, cwd="/src", limits=BUILD_LIMITS, mounts=[
-        Mount(out_dir / "src", "/src"), Mount(out_dir, "/out", writable=True)])
-    built = out_dir / "app_guess"
-    ok = outcome.status == 0 and built.is_file() and not built.is_symlink()
-    return BuildResult(ok=ok, binary=str(built) if ok else None,
-                       log=outcome.stderr.decode(errors="replace"), status=outcome.status,
-                       timed_out=outcome.timed_out, seconds=round(outcome.seconds, 3),
-                       command=" ".join(argv))
+        Mount(out_dir / "src", "/src"), Mount(out_dir / "out", "/out", writable=True)])
+    built = out_dir / "out" / "app_guess"
+    log = outcome.stderr.decode(errors="replace")
+    problem = include_problem(log, out_dir / "out" / "app_guess.d", ["/src", out_dir / "src"])
+    ok = outcome.status == 0 and not problem and built.is_file() and not built.is_symlink()
+    return BuildResult(ok=ok, binary=str(built) if ok else None, log=log,
+                       status=outcome.status, timed_out=outcome.timed_out,
+                       seconds=round(outcome.seconds, 3),
+                       command=" ".join(a for a in argv if a not in ("-MD", "-MF",
+                                                                    "/out/app_guess.d")),
+                       problem=problem)
+
+
+def include_problem(log, dependencies, own):
+    """Why a build must fail for what it included, or "": a file that is not
+    the submission's own (under `own`, sandbox or host paths), the engine's
+    headers or the system's (under /usr), whether the compiler found it (the
+    dependency file lists it) or not (it says so)."""
+    allowed = [str(root).rstrip("/") + "/" for root in [*own, "/usr"]]
+    read = []
+    if Path(dependencies).exists():
+        text = Path(dependencies).read_text(errors="replace").replace("\\\n", " ")
+        read = text.split("\n", 1)[0].partition(":")[2].split()
+    read += _MISSING_INCLUDE.findall(log)
+    foreign = [path for path in read
+               if (path.startswith("/") or ".." in Path(path).parts)
+               and not any(os.path.normpath(path).startswith(root) for root in allowed)]
+    if not foreign:
+        return ""
+    return (f"It includes {foreign[0]}, which is outside the submission: {INCLUDE_RULE}. "
+            "Remove that #include.")
 
 
 def musl_program(source, out, *, strict=False):

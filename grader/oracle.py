@@ -3,44 +3,54 @@
 With the reference VMM in the kit, the expected run of a program is the
 reference VMM's run of it. In a handout, without the reference, it is the
 program run natively under strace, its calls written as trace lines. Either
-way the expected run is a real run, made once per batch (per kit snapshot) and
-shared by every submission of the batch; nothing expected is written by hand.
+way the expected run is a real run, made once per kit snapshot and shared by
+every submission graded against it; nothing expected is written by hand.
 """
-import fcntl
 import json
+import os
 
-from grader.machines.runs import NativeRunner, Run, VmmRunner
+from grader.machines.runs import Request, Run
 
-
-def runner(snapshot, sandbox):
-    """(runner, label) of this snapshot's ground truth."""
-    if snapshot.has_reference:
-        return VmmRunner(snapshot.reference, snapshot, sandbox, "the reference VMM"), \
-            "the reference VMM"
-    return NativeRunner(sandbox), ("the lab program run natively under strace (this kit has "
-                                   "no reference VMM)")
+REFERENCE_LABEL = "the reference VMM"
+NATIVE_LABEL = "the program run natively (strace)"
 
 
-class Expected:
-    """The expected runs of a snapshot's programs, each made once and kept in
-    the snapshot (as JSON), whichever grading process asks first."""
+class Oracle:
+    """Where a snapshot's expected runs come from, and the runs already made
+    (kept in the snapshot as JSON, by whichever grading process made them
+    first; two that make the same one at once write the same run)."""
 
-    def __init__(self, snapshot, sandbox, scratch):
-        self.snapshot, self.scratch = snapshot, scratch
-        self.runner, self.label = runner(snapshot, sandbox)
-        self.needs_kvm = isinstance(self.runner, VmmRunner)
+    def __init__(self, snapshot):
+        self.snapshot = snapshot
+        self.vmm = snapshot.reference if snapshot.has_reference else None
+        self.label = REFERENCE_LABEL if self.vmm else NATIVE_LABEL
+        self.column = "expected (reference)" if self.vmm else "expected (native run)"
+        self.description = (REFERENCE_LABEL if self.vmm else
+                            "the lab program run natively under strace (this kit has no "
+                            "reference VMM)")
 
-    def get(self, spec, on_run=None):
-        path = self.snapshot.expected / f"{spec.key}.json"
-        with open(self.snapshot.expected / f"{spec.key}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if path.exists():
-                return Run.from_json(json.loads(path.read_text()))
-            run = self.runner.run(spec, self.snapshot.program(spec.program), self.scratch)
-            if on_run:
-                on_run(run)
-            if run.timed_out or run.flooded or run.status is None:
-                raise RuntimeError(f"{self.label} did not finish running {spec.describe()}: "
-                                   f"{run.stderr.strip()[:500]}")
-            path.write_text(json.dumps(run.to_json()))
-            return run
+    def request(self, spec, program=None):
+        """The request for the oracle's run of `spec` (a program of the
+        snapshot, or `program`, such as a student's app_guess)."""
+        return Request(spec, program or self.snapshot.program(spec.program), self.vmm,
+                       self.label)
+
+    def _path(self, spec):
+        return self.snapshot.expected / f"{spec.key}.json"
+
+    def cached(self, spec):
+        """The expected run of `spec`, if it was made already."""
+        path = self._path(spec)
+        return Run.from_json(json.loads(path.read_text())) if path.exists() else None
+
+    def keep(self, spec, run):
+        """Keeps an expected run for the others; a run that did not finish is
+        the grader's problem, never an expectation."""
+        if run.timed_out or run.flooded or run.status is None:
+            raise RuntimeError(f"{self.label} did not finish running {spec.describe()}: "
+                               f"{run.stderr.strip()[:500]}")
+        # Written whole, then renamed: a process reading it never sees half of it.
+        path = self._path(spec)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(run.to_json()))
+        os.replace(partial, path)

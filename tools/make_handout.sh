@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # make_handout.sh OUT.tar.gz: packs the student handout (make handout).
+# make_handout.sh DIR: lays it out in DIR instead (the Gradescope autograder
+# starts from it: grader/commands/gradescope.py).
 #
 # What students get: the engine, the skeleton, boot.asm, the lab program
 # prebuilt (its source stays with the instructor: Step 3 is to guess it), the
@@ -34,12 +36,16 @@ copy() {
 copy .clang-format tools/build.mk tools/deps.sh vm_src/src/boot.asm \
     handouts/lab2.md handouts/style.css
 copy $(kit_files vm_manager lab2 emulated handouts/figures | grep -v '\.py$')
-copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/commands/gradescope_files/')
+copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/commands/gradescope_files/' \
+    -e '^grader/variants/' -e '^grader/similarity/')
 cp handouts/student/Makefile "$top/Makefile"
 cp handouts/student/README.md "$top/README.md"
 cp "$build/vm_src/app" "$top/vm_src/app"
+if [[ $out != *.tar.gz ]]; then
+    rm -rf "$out" && mkdir -p "$(dirname "$out")" && mv "$top" "$out"
+    exit 0
+fi
 cp "$build/handouts/lab2.html" "$top/handouts/lab2.html"
-
 mkdir -p "$(dirname "$out")"
 tar -C "$stage" -czf "$out" lab2-handout
 echo "$out"

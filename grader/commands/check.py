@@ -4,17 +4,18 @@ import os
 import sys
 from pathlib import Path
 
-from grader import kit, sandbox, session
+from grader import kit, machines, sandbox, session
 
 
 def main(lab, out, sandbox_kind="auto", oracle="auto"):
     out = Path(out).resolve()
     cache = out.parent / "cache"
     try:
-        chosen, _ = sandbox.choose(sandbox_kind)
+        chosen, note = sandbox.choose(sandbox_kind, kit.runner())
         snapshot = kit.prepare(out / "kit", with_hidden=False, reference=oracle != "native",
                                sandbox=chosen, cache=cache)
-    except (kit.KitError, sandbox.SandboxError) as error:
+        machines.choose(chosen, snapshot, sandbox_note=note)  # fails here, not in every test
+    except (kit.KitError, sandbox.SandboxError, machines.ChoiceError) as error:
         print(f"make check: {error}", file=sys.stderr)
         return 2
     args = session.pytest_args(submission=Path(lab).resolve(), snapshot=snapshot.root,

@@ -1,32 +1,39 @@
 """make grade: a class's submissions, each built and run in isolation against
 the same kit snapshot, side by side on all cores.
 
-Each submission is graded by its own pytest process (grader/rubric.py) with
-its own scratch directory; the only things shared are read-only: the kit
+Each submission is graded by its own pytest process (grader/rubric.py), with
+its own scratch directory, in a cgroup of its own where the machine allows
+(grader/sandbox/cgroups.py); the only things shared are read-only: the kit
 snapshot, the expected runs, and the build cache (by SHA-256 of manager.cpp).
-A submission that breaks the grading process, or hangs it, still gets its
-result files, saying so.
+Whatever a submission does, the batch goes on and every submission gets its
+result files: a submission that breaks or hangs its grading process gets
+results that say so.
+
+Grading is incremental: a submission whose files, and the kit and grader
+behind them, are the same as when it was graded into OUT keeps its results; a
+new or changed one is graded. The gradebook is always made from every
+student's results in OUT.
 """
-import csv
+import hashlib
 import json
 import shutil
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ElementTree
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from grader.session import fixtures
-from grader import kit
-from grader.machines import kvm
-from grader import oracle
-from grader.reports import results
-from grader import sandbox, session
+from grader import kit, machines, sandbox, session
+from grader.intake import roster as rosters
 from grader.intake import submission
+from grader.oracle import Oracle
+from grader.reports import gradebook, junit, results
+from grader.sandbox import cgroups
+from grader.session import fixtures
 from grader.session.plugin import rubric_items
 
 SUBMISSION_TIMEOUT = 600  # seconds for one submission's whole grading: a backstop
+GRADED = "graded.json"  # beside a student's results: what was graded, for incremental grading
 
 
 def rubric():
@@ -49,89 +56,93 @@ def find_submissions(directory):
     return found
 
 
-def prewarm(snapshot, chosen, scratch):
+def prewarm(snapshot, machine):
     """Makes the expected runs once, before the submissions need them."""
-    expected = oracle.Expected(snapshot, chosen, scratch)
-    if expected.needs_kvm and kvm.problem():
-        return
+    oracle = Oracle(snapshot)
     specs = [fixtures.LAB, fixtures.LAB_TRACED] + [
         fixtures.Spec(name, tuple(args), "file") for name, args in snapshot.hidden.items()]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(expected.get, specs))
+    missing = [spec for spec in specs if oracle.cached(spec) is None]
+    for spec, run in zip(missing, machine.run([oracle.request(spec) for spec in missing])):
+        oracle.keep(spec, run)
 
 
-def grade_one(name, path, snapshot, out, chosen_kind, cache):
-    """Grades one submission in its own process. Returns its wall time."""
-    student_out = out / "students" / name
-    if student_out.exists():
-        shutil.rmtree(student_out)
-    student_out.mkdir(parents=True)
-    taken = submission.load(path, name)
-    submission.save(taken, student_out / "submission")
-    work = out / "work" / name
-    args = session.pytest_args(submission=path, student=name, snapshot=snapshot.root,
-                               out=student_out, mode="grade", sandbox=chosen_kind, cache=cache,
-                               work=work, junit=student_out / "junit.xml")
-    started = time.monotonic()
-    reason = None
+def digest(taken, snapshot):
+    """What a grade depends on: the files taken from the submission, and the kit."""
+    hashed = hashlib.sha256(snapshot.grading_version.encode())
+    for name, data in sorted(taken.files.items()):
+        hashed.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    hashed.update(taken.problem.encode())
+    return hashed.hexdigest()
+
+
+def up_to_date(student_out, taken, snapshot):
     try:
-        with open(student_out / "grader.log", "wb") as log:
-            status = subprocess.run([session.python(), "-m", "pytest", *args], cwd=session.KIT,
-                                    env=session.environment(), stdout=log, stderr=log,
-                                    stdin=subprocess.DEVNULL, timeout=SUBMISSION_TIMEOUT).returncode
-        if not (student_out / "results.json").exists():
-            reason = (f"The grader stopped (pytest status {status}) before writing results: "
-                      "see grader.log. This is a problem of the grader: tell your instructor.")
-    except subprocess.TimeoutExpired:
-        reason = (f"Grading took longer than {SUBMISSION_TIMEOUT} s and was stopped. "
-                  "Tell your instructor.")
-    if reason:
-        results.write_failure(student_out, name, reason, rubric())
-    shutil.rmtree(work, ignore_errors=True)
+        graded = json.loads((student_out / GRADED).read_text())
+    except (OSError, ValueError):
+        return False
+    return (graded.get("digest") == digest(taken, snapshot)
+            and (student_out / "results.json").exists())
+
+
+def grade_one(name, path, snapshot, out, sandbox_kind, cache, *, folder=None):
+    """Grades one submission in its own process, into OUT/students/FOLDER.
+    Returns its wall time. Never raises for what the submission does."""
+    folder = folder or name
+    student_out = out / "students" / folder
+    started = time.monotonic()
+    group = None
+    try:
+        if student_out.exists():
+            shutil.rmtree(student_out)
+        student_out.mkdir(parents=True)
+        taken = submission.load(path, name)
+        submission.save(taken, student_out / "submission")
+        work = out / "work" / folder
+        args = session.pytest_args(submission=path, student=name, snapshot=snapshot.root,
+                                   out=student_out, mode="grade", sandbox=sandbox_kind,
+                                   cache=cache, work=work)
+        group = cgroups.create(folder)
+        command = [session.python(), "-m", "pytest", *args]
+        reason = None
+        try:
+            with open(student_out / "grader.log", "wb") as log:
+                status = subprocess.run(group.wrap(command) if group else command,
+                                        cwd=session.KIT, env=session.environment(),
+                                        stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                        timeout=SUBMISSION_TIMEOUT).returncode
+            if not (student_out / "results.json").exists():
+                reason = (f"The grader stopped (status {status}) before writing results: see "
+                          "grader.log. This is a problem of the grader: tell your instructor.")
+        except subprocess.TimeoutExpired:
+            reason = (f"Grading took longer than {SUBMISSION_TIMEOUT} s and was stopped. "
+                      "Tell your instructor.")
+        shutil.rmtree(work, ignore_errors=True)
+        if reason:
+            results.write_failure(student_out, name, reason, rubric())
+        _finish(student_out, name, group, digest(taken, snapshot))
+    except Exception as error:  # the grader's own failure: still the student's results
+        results.write_failure(student_out, name, f"The grader itself failed ({error}): tell "
+                              "your instructor.", rubric())
+    finally:
+        if group:
+            group.remove()
     return time.monotonic() - started
 
 
-def write_gradebook(out, graded):
-    items = rubric()
-    path = out / "gradebook.csv"
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["student"] + [f"{i['name']} ({results.number(i['points'])})"
-                                       for i in items] + ["total", "max", "notes"])
-        for name in graded:
-            data = json.loads((out / "students" / name / "results.json").read_text())
-            tests = data.get("extra_data", {}).get("tests", {})
-            scores = [tests.get(i["name"], {}).get("score", 0) for i in items]
-            notes = " | ".join(data.get("extra_data", {}).get("notes", []))
-            writer.writerow([name] + [results.number(score) for score in scores] +
-                            [results.number(data["score"]), data.get("max_score", ""), notes])
-    return path
+def _finish(student_out, name, group, graded_digest):
+    """Adds what the cgroup saw to the results, writes the student's JUnit file,
+    and records what was graded."""
+    data = json.loads((student_out / "results.json").read_text())
+    extra = data.setdefault("extra_data", {})
+    if group:
+        extra["behaviour"] = extra.get("behaviour", []) + group.events()
+        extra["containment"] = extra.get("containment", []) + [cgroups.mechanism(group)]
+    (student_out / "results.json").write_text(json.dumps(data, indent=1) + "\n")
+    junit.write(student_out / "junit.xml", [junit.suite(name, data)])
+    (student_out / GRADED).write_text(json.dumps({"digest": graded_digest}) + "\n")
 
 
-def write_junit(out, graded):
-    """All students' JUnit files in one: a <testsuite> per student."""
-    root = ElementTree.Element("testsuites", name="lab2")
-    for name in graded:
-        path = out / "students" / name / "junit.xml"
-        try:
-            tree = ElementTree.parse(path).getroot()
-            suites = [tree] if tree.tag == "testsuite" else list(tree.iter("testsuite"))
-        except (OSError, ElementTree.ParseError):
-            data = json.loads((out / "students" / name / "results.json").read_text())
-            suite = ElementTree.Element("testsuite", name=name, tests="1", errors="1")
-            case = ElementTree.SubElement(suite, "testcase", classname=name, name="grading")
-            ElementTree.SubElement(case, "error", message=data["output"][:200]).text = \
-                data["output"]
-            suites = [suite]
-        for suite in suites:
-            suite.set("name", name)
-            root.append(suite)
-    path = out / "junit.xml"
-    ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-    return path
-
-
-def main(directory, out, *, jobs, sandbox_kind, cache, quiet=False):
+def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False, quiet=False):
     out, cache = Path(out).resolve(), Path(cache).resolve()
     if not Path(directory).is_dir():
         print(f"make grade: {directory} is not a folder of submissions", file=sys.stderr)
@@ -141,43 +152,63 @@ def main(directory, out, *, jobs, sandbox_kind, cache, quiet=False):
         print(f"make grade: no submission (folder, .tar.gz or .zip) in {directory}",
               file=sys.stderr)
         return 2
+    try:
+        students = rosters.read(roster) if roster else None
+    except rosters.RosterError as error:
+        print(f"make grade: {error}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     try:
-        chosen, note = sandbox.choose(sandbox_kind)
+        chosen, note = sandbox.choose(sandbox_kind, kit.runner())
         snapshot = kit.prepare(out / "kit", sandbox=chosen, cache=cache)
-        if kvm.problem():
-            print(f"Warning: {kvm.problem()}. Only the builds can be graded; the other tests "
-                  "say \"not graded\".", file=sys.stderr)
-        prewarm(snapshot, chosen, out / "work" / "expected")
-    except (kit.KitError, sandbox.SandboxError, RuntimeError) as error:
+        machine = machines.choose(chosen, snapshot, sandbox_note=note)
+        prewarm(snapshot, machine)
+    except (kit.KitError, sandbox.SandboxError, machines.ChoiceError, machines.MachineError,
+            RuntimeError) as error:
         print(f"make grade: {error}", file=sys.stderr)
         return 2
     if note:
         print(f"Note: {note}.", file=sys.stderr)
     prepared = time.monotonic() - started
-    print(f"Grading {len(found)} submission{'s' * (len(found) > 1)} from {directory}, "
-          f"{jobs} at a time, against {oracle.runner(snapshot, chosen)[1]}.")
+    todo = [(name, path) for name, path in found
+            if force or not up_to_date(out / "students" / name, submission.load(path, name),
+                                       snapshot)]
+    kept = len(found) - len(todo)
+    print(f"Grading {len(todo)} submission{'s' * (len(todo) != 1)} from {directory}"
+          + (f" ({kept} unchanged since they were graded: kept)" if kept else "")
+          + f", {jobs} at a time, against {Oracle(snapshot).description}, on "
+          f"{machine.describe()}: {machine.why}.")
+    probe = cgroups.create("probe")
+    print("Containment: " + "; ".join(chosen.mechanisms + [
+        cgroups.mechanism(probe) if probe else "no cgroup (none can be made here)"]) + ".")
+    if probe:
+        probe.remove()
     seconds = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {name: pool.submit(grade_one, name, path, snapshot, out, chosen.kind, cache)
-                   for name, path in found}
+                   for name, path in todo}
         for name, future in futures.items():
             seconds[name] = future.result()
             data = json.loads((out / "students" / name / "results.json").read_text())
             if not quiet:
-                print(f"  {name:<24} {results.number(data['score']):>5}/"
-                      f"{results.number(data['max_score'])}   ({seconds[name]:.1f} s)")
-    graded = [name for name, _ in found]
-    gradebook = write_gradebook(out, graded)
-    junit = write_junit(out, graded)
+                flags = data.get("extra_data", {}).get("behaviour", [])
+                print(f"  {name:<24} {results.number(data['score']):>6}/"
+                      f"{results.number(data['extra_data']['max_score'])}   "
+                      f"({seconds[name]:.1f} s)" + ("   behaviour: " + "; ".join(flags)
+                                                    if flags else ""))
+    book = gradebook.write(out, rubric(), students)
+    class_junit = out / "junit.xml"
+    junit.write(class_junit, [junit.suite(name, data)
+                              for name, data in gradebook.rows(out, None) if data])
     shutil.rmtree(out / "work", ignore_errors=True)
     elapsed = time.monotonic() - started
-    summary = {"submissions": len(found), "jobs": jobs, "seconds": round(elapsed, 2),
-               "prepare_seconds": round(prepared, 2),
-               "per_minute": round(len(found) / elapsed * 60, 1),
+    summary = {"submissions": len(found), "graded": len(todo), "kept": kept, "jobs": jobs,
+               "seconds": round(elapsed, 2), "prepare_seconds": round(prepared, 2),
+               "machine": machine.name,
+               "per_minute": round(len(todo) / elapsed * 60, 1) if todo else 0,
                "grading_seconds": {name: round(s, 2) for name, s in seconds.items()}}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    print(f"Graded {len(found)} in {elapsed:.1f} s ({summary['per_minute']} per minute).")
-    print(f"Gradebook: {gradebook}\nJUnit:     {junit}\n"
+    print(f"Graded {len(todo)} in {elapsed:.1f} s ({summary['per_minute']} per minute).")
+    print(f"Gradebook: {book}\nJUnit:     {class_junit}\n"
           f"Per student (feedback.txt, results.json, junit.xml): {out / 'students'}/")
     return 0

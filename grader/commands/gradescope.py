@@ -1,10 +1,16 @@
 """Gradescope: the autograder zip (make gradescope), and what runs inside it.
 
-The zip holds setup.sh and run_autograder at its top, beside the kit itself
-(the engine, the guest, the reference answer, the grader). Gradescope unpacks
-it into /autograder/source, runs setup.sh once to build the image, then
-run_autograder for each submission, which grades /autograder/submission and
-writes /autograder/results/results.json.
+The zip holds setup.sh and run_autograder at its top, beside the student
+handout's files (the engine, boot.asm, the lab program prebuilt, the public
+grader, the emulated machine) and, prebuilt, what students must not see: the
+reference VMM and the hidden test programs (private/), without any source.
+Gradescope unpacks it into /autograder/source and runs setup.sh once
+(`grader prepare`), then run_autograder for each submission, which grades
+/autograder/submission into /autograder/results/results.json.
+
+Gradescope's containers have no /dev/kvm and cannot make a sandbox: the VMMs
+run in the emulated machine (grader/machines/), and the compilers as a uid of
+their own that cannot read private/.
 """
 import json
 import os
@@ -12,36 +18,23 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
-from grader import kit
-from grader.machines import kvm
+from grader import build, kit, machines, sandbox
+from grader.commands import grade
 from grader.reports import results
-from grader import sandbox, session
 from grader.session.plugin import rubric_items
 
 TEMPLATES = Path(__file__).resolve().parent / "gradescope_files"
-SKIPPED = {"build", ".git", "__pycache__", ".pytest_cache"}
-MAX_FILE = 8 << 20
 GRADER_PACKAGES = ["python3", "python3-pytest", "python3-pytest-timeout", "bubblewrap",
-                   "strace", "util-linux"]
-
-
-def kit_files(root):
-    """The kit's files to ship: what git knows (committed or not ignored), or
-    else everything but build/."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root,
-                            capture_output=True, text=True)
-    if listed.returncode == 0:
-        names = listed.stdout.splitlines()
-    else:
-        names = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
-    for name in sorted(set(names)):
-        path = root / name
-        if (path.is_file() and not path.is_symlink() and not SKIPPED & set(Path(name).parts)
-                and path.stat().st_size <= MAX_FILE):
-            yield name, path
+                   "strace", "util-linux", "qemu-system-x86", "busybox-static", "xz-utils"]
+KERNEL = Path("build/emulated/kernel")  # the emulated machine's kernel (emulated/fetch-kernel.sh)
+# Words that only the reference's sources and the answers hold.
+INSTRUCTOR_ONLY = [b"BEGIN SOLUTION", b"REFERENCE SOLUTION", b"lab2-answers"]
+PREPARED = kit.KIT / "build" / "grader" / "autograde"
+METADATA = Path("/autograder/submission_metadata.json")
 
 
 def _add(archive, name, data, executable=False):
@@ -51,6 +44,33 @@ def _add(archive, name, data, executable=False):
     archive.writestr(info, data)
 
 
+def _stage(stage, root):
+    """The autograder's files, laid out in `stage`."""
+    kit.make(root, ["all", *kit.KIT_TARGETS])
+    subprocess.run([str(root / "tools" / "make_handout.sh"), str(stage)], cwd=root, check=True,
+                   stdout=subprocess.DEVNULL)
+    (stage / kit.PRIVATE_PROGRAMS).mkdir(parents=True)
+    (stage / kit.PRIVATE_REFERENCE).parent.mkdir(parents=True)
+    shutil.copy2(root / kit.REFERENCE_TARGET, stage / kit.PRIVATE_REFERENCE)
+    hidden = kit.hidden_programs(root)
+    for name in hidden:
+        build.musl_program(kit.PROGRAMS / f"{name}.c", stage / kit.PRIVATE_PROGRAMS / name,
+                           strict=True)
+    (stage / kit.PRIVATE_HIDDEN).write_text(json.dumps(hidden, indent=1) + "\n")
+    # The kernel, fetched here from the Debian archive: Gradescope's images
+    # are Ubuntu, whose archive has no Debian kernel. Its unpacked twin
+    # (vmlinux) is made again by setup.sh.
+    subprocess.run([str(root / "emulated" / "fetch-kernel.sh")], check=True)
+    kernel = stage / KERNEL
+    kernel.mkdir(parents=True)
+    for item in sorted((root / KERNEL).iterdir()):
+        if item.name not in ("vmlinux", ".complete"):
+            shutil.copy2(item, kernel / item.name)
+    files = [line for line in (root / KERNEL / ".complete").read_text().splitlines()
+             if line != "vmlinux"]
+    (kernel / ".complete").write_text("\n".join(files) + "\n")
+
+
 def pack(out, root=kit.KIT):
     """Writes the autograder zip. Returns 0."""
     out.mkdir(parents=True, exist_ok=True)
@@ -58,12 +78,19 @@ def pack(out, root=kit.KIT):
     packages = kit.make_variable(root, "BUILD_PACKAGES") or ["make", "g++", "nasm", "musl-tools"]
     setup = (TEMPLATES / "setup.sh").read_text().replace(
         "@PACKAGES@", " ".join(dict.fromkeys(packages + GRADER_PACKAGES)))
-    with zipfile.ZipFile(zip_path, "w") as archive:
-        _add(archive, "setup.sh", setup, executable=True)
-        _add(archive, "run_autograder", (TEMPLATES / "run_autograder").read_text(),
-             executable=True)
-        for name, path in kit_files(root):
-            _add(archive, name, path.read_bytes(), executable=os.access(path, os.X_OK))
+    with tempfile.TemporaryDirectory() as temporary:
+        stage = Path(temporary) / "autograder"
+        _stage(stage, Path(root))
+        with zipfile.ZipFile(zip_path, "w") as archive:
+            _add(archive, "setup.sh", setup, executable=True)
+            _add(archive, "run_autograder", (TEMPLATES / "run_autograder").read_text(),
+                 executable=True)
+            for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+                data = path.read_bytes()
+                name = str(path.relative_to(stage))
+                if not name.startswith("private/") and any(w in data for w in INSTRUCTOR_ONLY):
+                    raise SystemExit(f"make gradescope: {name} holds instructor-only text")
+                _add(archive, name, data, executable=os.access(path, os.X_OK))
     print(f"Gradescope autograder: {zip_path}\n"
           "Upload it as the assignment's autograder (Configure Autograder, Zip file upload, "
           "Ubuntu base image). Students submit their lab2/ folder (zipped), or at least "
@@ -71,43 +98,46 @@ def pack(out, root=kit.KIT):
     return 0
 
 
+def prepare(out=PREPARED):
+    """setup.sh's work: the kit snapshot, and the expected runs made once."""
+    chosen, note = sandbox.choose("auto", kit.runner())
+    snapshot = kit.prepare(out / "kit", sandbox=chosen, cache=out / "cache")
+    machine = machines.choose(chosen, snapshot, sandbox_note=note)
+    print(f"Expected runs: {machine.describe()} ({machine.why}).")
+    grade.prewarm(snapshot, machine)
+    return snapshot
+
+
+def student_name():
+    """The submitter, from Gradescope's metadata (or "submission")."""
+    try:
+        users = json.loads(METADATA.read_text()).get("users") or [{}]
+        return users[0].get("name") or users[0].get("email") or "submission"
+    except (OSError, ValueError, AttributeError):
+        return "submission"
+
+
 def autograde(submitted, results_dir, sandbox_kind="auto"):
     """Grades the one submission of a Gradescope run. Always writes results.json."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    out = kit.KIT / "build" / "grader" / "autograde"
-    student = "submission"
     try:
-        chosen, _ = sandbox.choose(sandbox_kind)
-        snapshot = kit.prepare(out / "kit", sandbox=chosen, cache=out.parent / "cache")
-    except (kit.KitError, sandbox.SandboxError) as error:
+        snapshot = (kit.Snapshot.open(PREPARED / "kit")
+                    if (PREPARED / "kit" / "snapshot.json").exists() else prepare())
+    except (kit.KitError, sandbox.SandboxError, machines.ChoiceError, machines.MachineError,
+            RuntimeError) as error:
         return _give_up(results_dir, f"The autograder could not set up the kit: {error}")
-    args = session.pytest_args(submission=submitted, student=student, snapshot=snapshot.root,
-                               out=out / "student", mode="grade", sandbox=sandbox_kind,
-                               cache=out.parent / "cache", work=out / "work",
-                               junit=out / "student" / "junit.xml")
-    status = subprocess.run([session.python(), "-m", "pytest", *args], cwd=session.KIT,
-                            env=session.environment(), stdin=subprocess.DEVNULL).returncode
-    produced = out / "student" / "results.json"
-    if not produced.exists():
-        return _give_up(results_dir, f"The grader stopped (pytest status {status}) before "
-                                     "writing results. Tell your instructor.")
-    data = json.loads(produced.read_text())
-    problem = kvm.problem()
-    if problem:
-        data["output"] = (f"This grading machine has no usable /dev/kvm ({problem}), so your "
-                          "VMM could not be run: only the build was graded here. Your "
-                          "instructor will grade the rest on a machine with KVM.\n\n"
-                          + data.get("output", "")).strip()
-    (results_dir / "results.json").write_text(json.dumps(data, indent=1) + "\n")
-    shutil.copy(out / "student" / "feedback.txt", results_dir / "feedback.txt")
+    grade.grade_one(student_name(), submitted, snapshot, PREPARED, sandbox_kind,
+                    PREPARED / "cache", folder="student")
+    produced = PREPARED / "students" / "student"
+    shutil.copy(produced / "results.json", results_dir / "results.json")
+    shutil.copy(produced / "feedback.txt", results_dir / "feedback.txt")
     return 0
 
 
 def _give_up(results_dir, reason):
     from grader import rubric as module
     records, extra = results.grader_failure("submission", reason, rubric_items(module))
-    data = results.gradescope(records, extra)
-    data["output"] = reason
-    (results_dir / "results.json").write_text(json.dumps(data, indent=1) + "\n")
+    (results_dir / "results.json").write_text(
+        json.dumps(results.gradescope(records, extra), indent=1) + "\n")
     print(reason, file=sys.stderr)
     return 0

@@ -1,13 +1,18 @@
-"""Whether this machine can run a KVM guest at all.
+"""The host's KVM: each run in the sandbox (grader/sandbox/) on this machine.
 
-Without a usable /dev/kvm no VMM can run, the reference's included, so the
-tests that run one are reported as not graded, with this reason, instead of
-failing. GRADER_NO_KVM=1 pretends there is no KVM (to test that path).
+Where /dev/kvm works and a bubblewrap sandbox can be made, a submission's VMMs
+run here, side by side, each in a sandbox of its own with the /dev/kvm of this
+machine. GRADER_NO_KVM=1 pretends there is no KVM (to test the other way).
 """
 import errno
 import fcntl
 import functools
 import os
+from concurrent.futures import ThreadPoolExecutor
+
+from grader.machines.runs import (BOOT_INSIDE, OUT, PROGRAMS_INSIDE, RUN_LIMITS, VMM_INSIDE,
+                                  WORK, run_of)
+from grader.sandbox import Mount
 
 KVM_GET_API_VERSION = 0xAE00
 KVM_CREATE_VM = 0xAE01
@@ -16,15 +21,14 @@ KVM_API_VERSION = 12
 
 @functools.cache
 def problem(device="/dev/kvm"):
-    """Why no VM can run here, or None when one can."""
+    """Why no VM can run on this machine's KVM, or None when one can."""
     if os.environ.get("GRADER_NO_KVM"):
         return "no usable /dev/kvm (GRADER_NO_KVM is set)"
     try:
         fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
     except OSError as error:
         if error.errno == errno.ENOENT:
-            return (f"this machine has no {device}: it has no KVM (a container or a virtual "
-                    "machine without nested virtualization?)")
+            return f"this machine has no {device}"
         if error.errno in (errno.EACCES, errno.EPERM):
             return f"{device} is not accessible to the grader ({error.strerror})"
         return f"{device} cannot be opened: {error.strerror}"
@@ -39,3 +43,30 @@ def problem(device="/dev/kvm"):
     finally:
         os.close(fd)
     return None
+
+
+def sandboxed_run(sandbox, request, boot):
+    """One request, in its own sandbox on this machine."""
+    mounts = [Mount(request.program, f"{PROGRAMS_INSIDE}/{request.spec.program}")]
+    if request.vmm is not None:
+        mounts += [Mount(request.vmm, VMM_INSIDE), Mount(boot, BOOT_INSIDE)]
+    outcome = sandbox.run(request.argv(), mounts=mounts, cwd=WORK, limits=RUN_LIMITS,
+                          scratch=[WORK, OUT], collect=[WORK, OUT], watch=True)
+    return run_of(request, outcome)
+
+
+class KvmMachine:
+    name = "kvm"
+
+    def __init__(self, sandbox, boot, why):
+        self.sandbox, self.boot, self.why = sandbox, boot, why
+
+    def describe(self):
+        pvm = " (PVM: programs run in ring 0)" if os.path.isdir("/sys/module/kvm_pvm") else ""
+        where = "a bubblewrap sandbox" if self.sandbox.kind == "bwrap" else "no sandbox"
+        return f"this machine's KVM{pvm}, each run in {where}"
+
+    def run(self, requests):
+        """Runs every request, side by side; returns their Runs, in order."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(lambda r: sandboxed_run(self.sandbox, r, self.boot), requests))

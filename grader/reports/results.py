@@ -4,12 +4,13 @@ import json
 import textwrap
 from pathlib import Path
 
-LABELS = {"passed": "OK", "partial": "PART", "failed": "FAIL", "not graded": "NOT RUN",
-          "not checked": "SKIP", "error": "ERROR"}
+LABELS = {"passed": "OK", "partial": "PART", "failed": "FAIL", "not checked": "SKIP",
+          "error": "ERROR"}
 
 
 def number(value):
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    """A score as every file shows it: exact to the hundredth, no trailing zeros."""
+    return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
 
 
 def total(results):
@@ -39,8 +40,10 @@ def entry(result, repeated_details=False, hidden_mark=False):
 
 def check_banner(config):
     grading = getattr(config, "grading", None)
-    against = grading.oracle_label if grading else "the reference"
-    return (f"Checking {config.getoption('submission')} against {against}.\n")
+    if grading is None:
+        return f"Checking {config.getoption('submission')}.\n"
+    return (f"Checking {config.getoption('submission')} against {grading.oracle.description}.\n"
+            f"{grading.where()}\n")
 
 
 def check_summary(results, hidden_points, extra):
@@ -61,21 +64,25 @@ def check_summary(results, hidden_points, extra):
 
 
 def gradescope(results, extra):
-    """results.json as Gradescope reads it."""
+    """results.json, with only the keys of Gradescope's specification; the
+    grader's own data (maximum, machine, timing, behaviour) is in extra_data."""
     score, points = total(results)
-    notes = extra.get("notes", [])
     return {
         "score": round(score, 2),
-        "max_score": points,
-        "output": "\n".join(notes),
+        "execution_time": round(extra.get("seconds", 0)),
+        "output": "\n".join(filter(None, [extra.get("where", ""), *extra.get("notes", [])])),
+        "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [{"name": r.title, "number": str(r.number), "score": r.score,
                    "max_score": r.points, "status": "passed" if r.status == "passed" else
-                   "failed", "output": r.output, "visibility": r.visibility}
+                   "failed", "output": r.output, "output_format": "text",
+                   "visibility": r.visibility}
                   for r in results if r.status != "not checked"],
-        "extra_data": {**extra, "tests": {r.name: {"score": r.score, "max_score": r.points,
-                                                   "status": r.status} for r in results}},
+        "extra_data": {**extra, "max_score": points,
+                       "tests": {r.name: {"title": r.title, "score": r.score,
+                                          "max_score": r.points, "status": r.status}
+                                 for r in results}},
     }
 
 
@@ -84,6 +91,8 @@ def feedback(results, extra):
     student = extra.get("student", "")
     lines = [f"Lab 2 — results{' for ' + student if student else ''}", "",
              f"Score: {number(score)}/{number(points)}", ""]
+    if extra.get("where"):
+        lines += [extra["where"], ""]
     lines += [entry(r, hidden_mark=True) for r in results]
     notes = extra.get("notes", [])
     if notes:

@@ -1,31 +1,45 @@
 """Running code we do not trust: a student's compiler run, a student's VMM, a
 program under test.
 
-Each command runs in a bubblewrap sandbox: no network, no other processes in
-sight, a read-only view of the system (/usr and the few files the dynamic
-loader needs), only the files it is given (`mounts`, read-only unless said
-otherwise), a private /tmp, and no device but /dev/kvm and the harmless ones
-(null, zero, random, ...). It runs under a uid of its own inside the sandbox,
-so it owns none of the grader's files, and cannot start user namespaces.
+Two layers, each doing what it does best:
 
-Every command has a time limit (it is killed, with everything it started, when
-the limit is reached), a limit on the size of any file it writes (RLIMIT_FSIZE),
-a memory limit, and no core dumps. Its standard output and error go through
-pipes: only their first `capture` bytes are kept, and a command that writes
-more than `output` bytes in all is killed as a flood.
+- **The runner** (runner/, a static C++ program) starts the command and
+  watches it to the end: a wall-clock limit, limits on processes
+  (RLIMIT_NPROC), memory (RLIMIT_AS) and file size, output captured and
+  stopped past a cap, every process the command left behind killed, the files
+  it left listed, and, on request, the calls no VMM needs (network sockets,
+  signals to other processes, writes outside its directories) refused and
+  reported. Its JSON report becomes an Outcome.
+- **The sandbox around it**: a bubblewrap sandbox ("bwrap") where one can be
+  made, with the runner as its PID 1: no network, no other process in sight, a
+  read-only view of /usr and of the few files it is given, fresh size-limited
+  tmpfs directories to write in (the disk quota), no device but /dev/kvm and
+  the harmless ones. Where bubblewrap cannot start (inside most containers),
+  "none": the runner alone.
+
+Under root, the command runs as a uid of its own (users.py), so that
+RLIMIT_NPROC counts its processes and nothing of root's is in its reach; not as
+root, bubblewrap gives it a user namespace of its own, in which RLIMIT_NPROC
+counts only its processes. The emulated machine (grader/machines/emulated.py)
+runs the same runner with the same Limits, so a submission meets the same
+limits everywhere.
 """
 import functools
 import os
 import shutil
-import signal
 import subprocess
-import threading
-import time
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-SANDBOX_UID = 1000  # the uid the command runs under, inside the sandbox
-MiB = 1 << 20
+from grader.sandbox import bwrap, report, users
+from grader.sandbox.report import Behaviour, FileInfo, Outcome, killing_signal  # noqa: F401
+
+KiB, MiB = 1 << 10, 1 << 20
+RUNNER_INSIDE = "/run/grader/runner"  # where the runner is, inside a bubblewrap sandbox
+RUNNER_FAILED = 111  # the runner's own failures (runner.cpp)
+# Hard file-size limit: room for a VMM to set its own soft limit below it.
+HARD_FILE_SIZE = 1024 * MiB
 
 
 @dataclass(frozen=True)
@@ -35,197 +49,142 @@ class Mount:
     writable: bool = False
 
 
-HARD_FILE_SIZE = 1024 * MiB
-
-
 @dataclass(frozen=True)
 class Limits:
     seconds: float
-    file_size: int = 64 * MiB  # RLIMIT_FSIZE: the most any file may grow to
-    memory: int = 4096 * MiB  # RLIMIT_AS
-    capture: int = 256 * 1024  # how much of standard output and error is kept
+    processes: int = 32  # processes and threads (RLIMIT_NPROC)
+    memory: int = 1024 * MiB  # address space of each process (RLIMIT_AS)
+    file_size: int = 64 * MiB  # the most any file may grow to (RLIMIT_FSIZE)
+    capture: int = 256 * KiB  # how much of standard output and error is kept
     output: int = 16 * MiB  # standard output and error together: more is a flood
-    tmp_size: int = 64 * MiB  # the private /tmp
-
-
-@dataclass
-class Outcome:
-    status: int | None  # 0-255 as a shell reports it: 128+N when killed by signal N
-    timed_out: bool  # killed by the grader at the time limit (status is None)
-    stdout: bytes
-    stdout_size: int  # bytes written in all (only the first `capture` are kept)
-    stderr: bytes
-    stderr_size: int
-    seconds: float
-    flooded: bool = False  # killed by the grader for writing more than `output` bytes
-
-    @property
-    def signal(self):
-        return killing_signal(self.status)
-
-
-def killing_signal(status):
-    """The signal that killed a command, from its exit status as a shell reports
-    it (128 + the signal), or None."""
-    if status is not None and 128 < status < 160:
-        return status - 128
-    return None
+    scratch: int = 64 * MiB  # each directory it may write in, and /tmp: the disk quota
+    file_capture: int = 64 * KiB  # of each file left behind, the first bytes kept
+    max_files: int = 200  # files left behind that are listed
 
 
 class SandboxError(Exception):
-    """The sandbox itself could not start: the grader's problem, not the student's."""
+    """The sandbox itself could not run the command: the grader's problem, not
+    the student's."""
 
 
+@dataclass
 class Sandbox:
-    """kind "bwrap": the sandbox above. kind "none": the command runs as the
-    grader itself, with the same limits; only for machines where bubblewrap
-    cannot work (some containers), where the machine is the sandbox."""
+    """kind "bwrap" or "none" (see the module's docstring). `runner` is the
+    runner's binary; `user` the (uid, gid) the command runs as, when the
+    grader is root (users.claim())."""
+    kind: str
+    runner: Path
+    user: tuple | None = None
+    kvm_device: Path | None = None  # under root: a /dev/kvm node that user may open
+    mechanisms: list = field(default_factory=list)  # which limits hold, in words
 
-    def __init__(self, kind):
-        if kind not in ("bwrap", "none"):
-            raise ValueError(kind)
-        self.kind = kind
+    def run(self, argv, *, mounts, cwd, limits, scratch=(), collect=(), watch=False):
+        """Runs argv (paths as seen inside the sandbox) and returns its Outcome.
 
-    def run(self, argv, *, mounts, cwd, limits):
-        """Runs argv (paths as seen inside the sandbox) and returns its Outcome."""
+        scratch: directories (inside) the command gets fresh and empty, where it
+        may write up to limits.scratch bytes in each; collect: directories
+        (inside) whose files the Outcome lists; watch: refuse and report the
+        calls no VMM needs (watch.hpp)."""
         mounts = [Mount(Path(m.host).resolve(), m.inside, m.writable) for m in mounts]
-        if self.kind == "bwrap":
-            command = _bwrap_command(argv, mounts, cwd, limits)
-            host_cwd = "/"
-        else:
-            command = [_outside(a, mounts) for a in argv]
-            host_cwd = _outside(cwd, mounts)
-        # The hard file-size limit leaves room for the VMM to set its own soft one
-        # (vm_manager/confinement.cpp does).
-        command = ["prlimit", f"--fsize={limits.file_size}:{HARD_FILE_SIZE}", "--core=0",
-                   f"--as={limits.memory}", "--", *command]
-        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "HOME": "/tmp"}
-        started = time.monotonic()
-        process = subprocess.Popen(command, cwd=host_cwd, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   start_new_session=True, umask=0o022)
-        output = _Output(process, limits)
-        timed_out = False
+        writable = [*scratch, "/tmp", *(m.inside for m in mounts if m.writable)]
+        temporary = []
         try:
-            process.wait(timeout=limits.seconds)
-        except subprocess.TimeoutExpired:
-            timed_out = not output.flooded.is_set()
+            if self.kind == "bwrap":
+                inside = {}  # the runner sees the same paths as the caller
+                options = runner_options(limits, cwd, scratch=scratch, collect=collect,
+                                         watch=watch, writable=writable, user=self.user)
+                command = [*bwrap.command(mounts, scratch, limits, root=self.user is not None,
+                                          kvm_device=self.kvm_device, runner=self.runner,
+                                          runner_inside=RUNNER_INSIDE),
+                           RUNNER_INSIDE, *options, "--", *argv]
+            else:
+                # No namespaces: the scratch directories are host directories,
+                # and every path inside is the host path it stands for.
+                for directory in [*scratch, "/tmp"]:
+                    host = Path(tempfile.mkdtemp(prefix="scratch."))
+                    temporary.append(host)
+                    if self.user:
+                        os.chown(host, *self.user)
+                    mounts.append(Mount(host, directory, True))
+                outside = functools.partial(_outside, mounts=mounts)
+                inside = {outside(m.inside): m.inside for m in mounts}
+                options = runner_options(
+                    limits, outside(cwd), collect=[outside(c) for c in collect], watch=watch,
+                    writable=[outside(w) for w in writable], user=self.user)
+                options += ["--env", "PATH=/usr/bin:/bin", "--env", "LC_ALL=C",
+                            "--env", f"HOME={outside('/tmp')}", "--env", f"TMPDIR={outside('/tmp')}"]
+                command = [str(self.runner), *options, "--", *map(outside, argv)]
+            return self._start(command, limits, inside)
         finally:
-            _kill_group(process)  # also what it left running behind it
-            output.join()
-        seconds = time.monotonic() - started
-        status = None if timed_out else process.returncode
-        if status is not None and status < 0:
-            status = 128 - status
-        if output.flooded.is_set():
-            status = None
-        stdout, stderr = output.kept
-        if self.kind == "bwrap" and status == 1 and stderr.startswith(b"bwrap: "):
-            raise SandboxError("bubblewrap could not start the sandbox: "
-                               + stderr.decode(errors="replace").strip())
-        return Outcome(status, timed_out, bytes(stdout), output.sizes[0], bytes(stderr),
-                       output.sizes[1], seconds, output.flooded.is_set())
+            for host in temporary:
+                remove_tree(host)
+
+    def _start(self, command, limits, inside):
+        """Runs the runner (in its sandbox) and reads its report."""
+        try:
+            # The runner enforces the limits; this only stops a runner that hangs.
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=limits.seconds + 60, start_new_session=True,
+                                  env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}, cwd="/")
+        except subprocess.TimeoutExpired:
+            raise SandboxError("the sandbox's runner did not come back") from None
+        if done.returncode != 0:
+            said = done.stderr.decode(errors="replace").strip()
+            if said.startswith("bwrap:"):
+                raise SandboxError("bubblewrap could not start the sandbox: " + said)
+            raise SandboxError(f"the sandbox's runner failed (status {done.returncode}): "
+                               + (said or "no message"))
+        return report.outcome(done.stdout, inside)
 
 
-class _Output:
-    """Reads a process's standard output and error as it writes them, keeps the
-    first `capture` bytes of each, and kills it once it has written more than
-    `output` bytes in all."""
-
-    def __init__(self, process, limits):
-        self.kept, self.sizes = [bytearray(), bytearray()], [0, 0]
-        self.flooded = threading.Event()
-        self.threads = [threading.Thread(target=self._read, args=(process, pipe, i, limits),
-                                         daemon=True)
-                        for i, pipe in enumerate((process.stdout, process.stderr))]
-        for thread in self.threads:
-            thread.start()
-
-    def _read(self, process, pipe, index, limits):
-        while chunk := pipe.read1(1 << 16):
-            room = limits.capture - len(self.kept[index])
-            if room > 0:
-                self.kept[index].extend(chunk[:room])
-            self.sizes[index] += len(chunk)
-            if sum(self.sizes) > limits.output and not self.flooded.is_set():
-                self.flooded.set()
-                _kill_group(process, wait=False)
-        pipe.close()
-
-    def join(self):
-        for thread in self.threads:  # a process out of reach may still hold a pipe
-            thread.join(timeout=5)
+def runner_options(limits, cwd, *, scratch=(), collect=(), watch=False, writable=(), user=None):
+    """The runner's options for these limits (runner.cpp): the same wherever it
+    runs, so that a submission meets the same limits everywhere."""
+    options = ["--seconds", str(limits.seconds), "--capture", str(limits.capture),
+               "--output", str(limits.output), "--processes", str(limits.processes),
+               "--memory", str(limits.memory), "--file-size", str(limits.file_size),
+               "--file-size-hard", str(max(limits.file_size, HARD_FILE_SIZE)),
+               "--file-capture", str(limits.file_capture), "--max-files", str(limits.max_files),
+               "--cwd", cwd]
+    if user:
+        options += ["--user", f"{user[0]}:{user[1]}"]
+        options += [item for directory in scratch for item in ("--own", directory)]
+    options += [item for directory in collect for item in ("--collect", directory)]
+    if watch:
+        options += ["--watch", *[item for w in writable for item in ("--writable", w)]]
+    return options
 
 
-def _kill_group(process, wait=True):
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if wait:
-        process.wait()
-
-
-def _outside(argument, mounts):
+def _outside(path, mounts):
     """Without a sandbox, a path inside it is the host path it is mounted from
     (also in a compiler's -IDIR)."""
-    option = "-I" if argument.startswith("-I/") else ""
-    path = argument[len(option):]
+    option = "-I" if path.startswith("-I/") else ""
+    rest = path[len(option):]
     for mount in sorted(mounts, key=lambda m: -len(m.inside)):
-        if path == mount.inside or path.startswith(mount.inside + "/"):
-            return option + str(mount.host) + path[len(mount.inside):]
-    return argument
+        if rest == mount.inside or rest.startswith(mount.inside + "/"):
+            return option + str(mount.host) + rest[len(mount.inside):]
+    return path
 
 
-def _system_mounts():
-    """/usr read-only, and the merged-/usr symlinks (or directories) beside it."""
-    args = ["--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        path = Path("/") / name
-        if path.is_symlink():
-            args += ["--symlink", os.readlink(path), str(path)]
-        elif path.is_dir():
-            args += ["--ro-bind", str(path), str(path)]
-    for path in ("/etc/ld.so.cache", "/etc/alternatives"):
-        args += ["--ro-bind-try", path, path]
-    return args
+def remove_tree(path):
+    """Removes a scratch directory, whatever modes the command left in it."""
+    def writable(function, failed, _):
+        os.chmod(os.path.dirname(failed), 0o700)
+        if os.path.isdir(failed) and not os.path.islink(failed):
+            os.chmod(failed, 0o700)
+        function(failed)
+    shutil.rmtree(path, onerror=writable)
 
 
 @functools.cache
-def _bwrap_features():
-    help_text = subprocess.run(["bwrap", "--help"], capture_output=True, text=True).stdout
-    return help_text
-
-
-def _bwrap_command(argv, mounts, cwd, limits):
-    args = ["bwrap", "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID),
-            "--gid", str(SANDBOX_UID), "--die-with-parent", "--new-session",
-            "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LC_ALL", "C",
-            "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
-    if "--disable-userns" in _bwrap_features():
-        args.append("--disable-userns")
-    args += _system_mounts()
-    args += ["--dev", "/dev", "--dev-bind-try", "/dev/kvm", "/dev/kvm", "--proc", "/proc",
-             # how the VMM knows it runs on PVM (vm_manager/ring_mode.cpp)
-             "--ro-bind-try", "/sys/module/kvm_pvm", "/sys/module/kvm_pvm"]
-    if "--size" in _bwrap_features():
-        args += ["--size", str(limits.tmp_size)]
-    args += ["--tmpfs", "/tmp"]
-    for mount in mounts:
-        args += ["--bind" if mount.writable else "--ro-bind", str(mount.host), mount.inside]
-    args += ["--chdir", cwd, "--remount-ro", "/dev", "--remount-ro", "/", "--", *argv]
-    return args
-
-
-@functools.cache
-def bwrap_problem():
-    """Why bubblewrap cannot run a sandbox here, or None when it can."""
+def bwrap_problem(runner):
+    """Why a bubblewrap sandbox cannot run here, or None when it can."""
     if shutil.which("bwrap") is None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
-    if shutil.which("prlimit") is None:
-        return "prlimit is not installed (apt-get install util-linux)"
+    user = users.claim() if os.geteuid() == 0 else None
+    probe = Sandbox("bwrap", Path(runner), user)
     try:
-        outcome = Sandbox("bwrap").run(["true"], mounts=[], cwd="/", limits=Limits(seconds=20))
+        outcome = probe.run(["/bin/true"], mounts=[], cwd="/", limits=Limits(seconds=20))
     except SandboxError as error:
         return str(error)
     if outcome.status != 0:
@@ -234,15 +193,24 @@ def bwrap_problem():
     return None
 
 
-def choose(kind):
+def choose(kind, runner):
     """The sandbox to use. kind: "bwrap" (required), "none", or "auto" (bwrap if it
     works here, else none). Returns (Sandbox, note or None)."""
+    runner = Path(runner)
+    user = users.claim() if os.geteuid() == 0 else None
     if kind == "none":
-        return Sandbox("none"), "runs are not sandboxed (sandbox: none)"
-    problem = bwrap_problem()
-    if problem is None:
-        return Sandbox("bwrap"), None
-    if kind == "bwrap":
-        raise SandboxError(problem + ". To grade without a sandbox anyway, where the machine "
-                           "itself is disposable, use SANDBOX=none.")
-    return Sandbox("none"), f"runs are not sandboxed: {problem}"
+        sandbox = Sandbox("none", runner, user)
+        note = "runs are not sandboxed (sandbox: none)"
+    else:
+        problem = bwrap_problem(runner)
+        if problem is None:
+            sandbox, note = Sandbox("bwrap", runner, user), None
+            sandbox.kvm_device = users.kvm_device(user) if user else None
+        elif kind == "bwrap":
+            raise SandboxError(problem + ". To grade without a sandbox anyway, where the machine "
+                               "itself is disposable, use SANDBOX=none.")
+        else:
+            sandbox = Sandbox("none", runner, user)
+            note = f"runs are not sandboxed: {problem}"
+    sandbox.mechanisms = users.mechanisms(sandbox.kind, user)
+    return sandbox, note

@@ -10,22 +10,18 @@ RUBRIC = GRADER / "rubric.py"
 TEST_TIMEOUT = 240  # seconds: a backstop per test; the sandbox's limits come first
 
 
-def pytest_args(*, submission, snapshot, out, mode, sandbox, cache, work=None, student=None,
-                junit=None):
+def pytest_args(*, submission, snapshot, out, mode, sandbox, cache, work=None, student=None):
     """pytest's command line (after `python3 -m pytest`) for grading one submission."""
     args = [str(RUBRIC), "--rootdir", str(KIT), "-c", os.devnull, "-p", "grader.session.plugin",
             "-p", "grader.session.fixtures", "-p", "no:cacheprovider", "--assert=plain",
             "--submission", str(submission), "--snapshot", str(snapshot), "--out", str(out),
-            "--mode", mode, "--sandbox", sandbox, "--cache", str(cache), "-o",
-            "junit_family=xunit1"]
+            "--mode", mode, "--sandbox", sandbox, "--cache", str(cache)]
     if importlib.util.find_spec("pytest_timeout") is not None:
         args += ["-p", "pytest_timeout", f"--timeout={TEST_TIMEOUT}"]
     if work:
         args += ["--work", str(work)]
     if student:
-        args += ["--student", student, "-o", f"junit_suite_name={student}"]
-    if junit:
-        args += ["--junitxml", str(junit)]
+        args += ["--student", student]
     if mode == "check":
         args += ["-qq", "--no-header", "-p", "no:warnings", "--tb=no", "-rN",
                  "-o", "console_output_style=classic"]

@@ -1,30 +1,32 @@
 """The fixtures the rubric's tests use, and the Grading object behind them:
-one submission, graded against one kit snapshot.
+one submission, graded against one kit snapshot, on one machine.
 
-The ground truth ("oracle") is the reference VMM when the kit has it, and the
-same program run natively under strace when it does not (a student handout).
-Both produce the same kind of Run, so every test works with either.
+The ground truth (the oracle, grader/oracle.py) is the reference VMM when the
+kit has it, and the same program run natively under strace when it does not
+(a student handout). The runs are all made in one go, on the machine chosen
+once for this grading process (grader/machines/): the student's VMM on the
+lab program (and, when grading, on the hidden programs), the student's
+app_guess in the oracle, and whatever expected run the snapshot does not hold
+yet. The tests only compare Runs.
 """
 import shutil
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
 import pytest
 
-from grader import build, kit
-from grader.machines import kvm
-from grader import oracle, sandbox
+from grader import build, kit, machines, sandbox
 from grader.intake import submission
 from grader.judge.checks import Comparison
-from grader.session.plugin import Fail, NotGraded, NotSubmitted
-from grader.machines.runs import Spec, VmmRunner
+from grader.machines.runs import Request, Spec
+from grader.oracle import Oracle
+from grader.session.plugin import Fail, NotSubmitted
 
 LAB = Spec("app", (), "stdout")  # Step 2: the lab program, trace on stdout as `make run` shows
 LAB_TRACED = Spec("app", (), "file")  # Step 3's model: the lab program, trace in a file
 GUESS = Spec("app_guess", (), "file")  # Step 3: the student's program
+YOUR_VMM = "your VMM"
 
 
 class Grading:
@@ -33,31 +35,29 @@ class Grading:
         self.mode = option("mode")
         self.submission = submission.load(option("submission"), option("student"))
         self.snapshot = kit.Snapshot.open(option("snapshot"))
-        self.sandbox, sandbox_note = sandbox.choose(option("sandbox"))
         self.work = Path(option("work") or Path(option("out")) / "work").resolve()
         self.cache = Path(option("cache") or self.work / "cache").resolve()
+        self.sandbox, sandbox_note = sandbox.choose(option("sandbox"), self.snapshot.runner)
+        self.machine = machines.choose(self.sandbox, self.snapshot, sandbox_note=sandbox_note)
+        self.oracle = Oracle(self.snapshot)
         self.notes = list(self.submission.notes) + ([sandbox_note] if sandbox_note else [])
-        self.kvm_problem = kvm.problem()
-        if self.kvm_problem:
-            self.notes.append(f"No usable /dev/kvm on the grading machine ({self.kvm_problem}): "
-                              "the tests that run a VMM were not graded.")
         self.timing = {"build": 0.0, "run": 0.0, "compare": 0.0}
-        self.timing_lock = threading.Lock()  # runs finish in the pool's threads
-        self.pool = ThreadPoolExecutor(max_workers=8)  # all of a submission's runs at once
-        self.futures = {}
-        self.expectations = oracle.Expected(self.snapshot, self.sandbox, self.work / "runs")
-        self.oracle, self.oracle_label = self.expectations.runner, self.expectations.label
-        self.expected_label = ("expected (reference)" if self.expectations.needs_kvm
-                               else "expected (native run)")
+
+    def where(self):
+        """Which machine graded, and why: every report says it."""
+        return f"Graded on {self.machine.describe()}: {self.machine.why}."
 
     def close(self):
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self.work / "runs", ignore_errors=True)
         shutil.rmtree(self.work / "guess", ignore_errors=True)
 
     def extra_data(self):
-        return {"student": self.submission.name, "mode": self.mode, "oracle": self.oracle_label,
-                "sandbox": self.sandbox.kind, "kvm_problem": self.kvm_problem,
+        runs = self.__dict__.get("runs", {})
+        behaviour = sorted({note for (who, _), run in runs.items() if who == "student"
+                            for note in run.behaviour.notes()})
+        return {"student": self.submission.name, "mode": self.mode,
+                "oracle": self.oracle.description, "machine": self.machine.name,
+                "where": self.where(), "sandbox": self.sandbox.kind,
+                "containment": self.sandbox.mechanisms, "behaviour": behaviour,
                 "timing": {k: round(v, 3) for k, v in self.timing.items()},
                 "build_cached": bool(self.__dict__.get("vmm_build") and self.vmm_build.cached),
                 "answers": self.submission.answers is not None, "notes": self.notes}
@@ -83,48 +83,49 @@ class Grading:
     def student_vmm(self):
         if not self.vmm_build.ok:
             raise Fail("Not run: your VMM did not build (see the build test above).")
-        self.need_kvm()
-        return VmmRunner(self.vmm_build.binary, self.snapshot, self.sandbox, "your VMM")
-
-    def need_kvm(self):
-        if self.kvm_problem:
-            raise NotGraded(self.kvm_problem)
 
     # --- running ----------------------------------------------------------------------
 
-    def _timed_run(self, runner, spec, program, where):
-        run = runner.run(spec, program, self.work / "runs" / where)
-        self._count(run)
-        return run
+    def hidden_specs(self):
+        return [Spec(name, tuple(args), "file") for name, args in self.snapshot.hidden.items()]
+
+    @cached_property
+    def runs(self):
+        """Every run this grading needs, made in one go on the machine:
+        {("student" | "guess" | "expected", spec): Run}."""
+        student = [LAB] + (self.hidden_specs() if self.mode == "grade" else [])
+        guess = self.guess_build
+        expected = [LAB] + ([LAB_TRACED] if guess and guess.ok else []) + student[1:]
+        requests = {}
+        if self.vmm_build.ok:
+            for spec in student:
+                requests[("student", spec)] = Request(
+                    spec, self.snapshot.program(spec.program), Path(self.vmm_build.binary),
+                    YOUR_VMM)
+        if guess and guess.ok:
+            requests[("guess", GUESS)] = self.oracle.request(GUESS, Path(guess.binary))
+        cached = {spec: self.oracle.cached(spec) for spec in expected}
+        for spec, run in cached.items():
+            if run is None:
+                requests[("expected", spec)] = self.oracle.request(spec)
+        started = time.monotonic()
+        made = dict(zip(requests, self.machine.run(list(requests.values()))))
+        self.timing["run"] += time.monotonic() - started
+        for spec, run in cached.items():
+            if run is None:
+                self.oracle.keep(spec, made[("expected", spec)])
+            else:
+                made[("expected", spec)] = run
+        return made
 
     def expected(self, spec):
-        """The oracle's run of a program of the snapshot (made once per snapshot)."""
-        if self.expectations.needs_kvm:
-            self.need_kvm()
-        return self.expectations.get(spec, on_run=lambda run: self._count(run))
-
-    def _count(self, run):
-        with self.timing_lock:
-            self.timing["run"] += run.seconds
-
-    def _future(self, spec):
-        if spec not in self.futures:
-            runner = self.student_vmm()
-            self.futures[spec] = self.pool.submit(
-                self._timed_run, runner, spec, self.snapshot.program(spec.program), "student")
-        return self.futures[spec]
-
-    def start(self, specs):
-        """Starts the student's runs of these programs, side by side."""
-        for spec in specs:
-            self._future(spec)
+        """The oracle's run of a program of the snapshot."""
+        return self.runs[("expected", spec)]
 
     def actual(self, spec):
         """The student's VMM's run of a program of the snapshot."""
-        return self._future(spec).result()
-
-    def hidden_specs(self):
-        return [Spec(name, tuple(args), "file") for name, args in self.snapshot.hidden.items()]
+        self.student_vmm()
+        return self.runs[("student", spec)]
 
     def compared(self, expected, actual, **labels):
         started = time.monotonic()
@@ -159,10 +160,8 @@ def vmm_build(grading):
 @pytest.fixture(scope="session")
 def step2(grading):
     """The lab program in the student's VMM, against the oracle."""
-    grading.student_vmm()
-    grading.start([LAB] + (grading.hidden_specs() if grading.mode == "grade" else []))
     return grading.compared(grading.expected(LAB), grading.actual(LAB),
-                            program="the lab program", left=grading.expected_label)
+                            program="the lab program", left=grading.oracle.column)
 
 
 @pytest.fixture(scope="session")
@@ -175,11 +174,8 @@ def step3(grading):
     if not result.ok:
         raise Fail("app_guess.c does not build with `musl-gcc -static -O2`:\n"
                    + compiler_messages(result))
-    if grading.expectations.needs_kvm:
-        grading.need_kvm()
-    actual = grading._timed_run(grading.oracle, GUESS, result.binary, "guess")
-    expected = grading.expected(LAB_TRACED)
-    comparison = grading.compared(expected, actual, program="your app_guess.c",
+    comparison = grading.compared(grading.expected(LAB_TRACED),
+                                  grading.runs[("guess", GUESS)], program="your app_guess.c",
                                   left="the lab program", right="your app_guess.c",
                                   compare_addresses=False)
     if comparison.only_exits():
@@ -191,16 +187,14 @@ def step3(grading):
 @pytest.fixture(scope="session")
 def hidden(grading):
     """hidden(name): program `name` of grader/programs in the student's VMM, against the oracle."""
-    grading.student_vmm()
     specs = {spec.program: spec for spec in grading.hidden_specs()}
-    grading.start(specs.values())
 
     def compare(name):
         if name not in specs:
             raise RuntimeError(f"there is no hidden program {name}.c in grader/programs/")
         spec = specs[name]
         return grading.compared(grading.expected(spec), grading.actual(spec),
-                                program=spec.describe(), left=grading.expected_label)
+                                program=spec.describe(), left=grading.oracle.column)
     return compare
 
 
@@ -210,4 +204,3 @@ def compiler_messages(result, lines=30):
     text = [line for line in result.log.splitlines() if line.strip()]
     shown = text[:lines] + ([f"... ({len(text) - lines} more lines)"] if len(text) > lines else [])
     return "\n".join("    " + line for line in shown) or f"    (exit status {result.status})"
-

@@ -8,10 +8,9 @@ A graded test is a plain pytest test with one decorator:
         step2.calls("OPEN")
 
 It earns its points when it passes. It says why it failed by raising Fail
-(nothing), Partial (a fraction of the points), NotGraded (this machine cannot
-run it: no KVM) or NotSubmitted (the file it grades was not handed in); each
-carries a message for the student. Any other exception is a grader error,
-reported as such, for 0 points.
+(nothing), Partial (a fraction of the points) or NotSubmitted (the file it
+grades was not handed in); each carries a message for the student. Any other
+exception is a grader error, reported as such, for 0 points.
 """
 import time
 import traceback
@@ -43,10 +42,6 @@ class Partial(Fail):
         self.fraction = max(0.0, min(1.0, fraction))
 
 
-class NotGraded(Exception):
-    """This machine cannot run the test (no usable /dev/kvm)."""
-
-
 class NotSubmitted(Exception):
     """The file this test grades was not handed in."""
 
@@ -75,7 +70,7 @@ class Result:
     title: str
     points: float
     score: float
-    status: str  # passed, partial, failed, not graded, not checked, error
+    status: str  # passed, partial, failed, not checked, error
     message: str  # what happened, what to do
     visibility: str
     seconds: float = 0.0
@@ -163,7 +158,7 @@ class Recorder:
             return  # the call phase decides
         result = self._result(item, info, call)
         self.results.append(result)
-        if result.status in ("failed", "partial", "not graded", "error"):
+        if result.status in ("failed", "partial", "error"):
             report.outcome = "failed"
             report.longrepr = f"{result.status}: {result.score:g}/{result.points:g}\n{result.output}"
         elif result.status == "not checked":
@@ -182,11 +177,6 @@ class Recorder:
             fraction = getattr(error, "fraction", 0.0)
             score, status = round(info.points * fraction, 2), "partial" if fraction else "failed"
             message, details = _clip(str(error)), _clip(error.details)
-        elif isinstance(error, NotGraded):
-            score, status, message = 0, "not graded", f"Not graded: {error}."
-            details = ("This test runs a VMM on KVM, which the grading machine cannot do: the 0 "
-                       "here says nothing about your work, and your instructor will grade it on "
-                       "a machine with KVM.")
         elif isinstance(error, NotSubmitted):
             score, message = 0, str(error)
             status = "not checked" if self.mode == "check" else "failed"

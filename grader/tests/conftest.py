@@ -35,8 +35,14 @@ def fresh(name):
 
 
 @pytest.fixture(scope="session")
-def kvm_and_sandbox():
-    problem = kvm.problem() or sandbox.bwrap_problem()
+def runner():
+    """The sandbox's runner, built."""
+    return kit.runner()
+
+
+@pytest.fixture(scope="session")
+def kvm_and_sandbox(runner):
+    problem = kvm.problem() or sandbox.bwrap_problem(runner)
     if problem:
         pytest.skip(f"the grader's end-to-end self-tests need KVM and bubblewrap: {problem}")
 
@@ -53,16 +59,28 @@ def lab_trace(kvm_and_sandbox):
 
 
 class Batch:
-    """One `python3 -m grader grade` of every self-test submission at once."""
+    """One `python3 -m grader grade` of every self-test submission at once, with
+    a roster, on the machine GRADER_MACHINE says (this machine's KVM by default)."""
 
-    def __init__(self, lab_trace):
-        self.submissions = fresh("submissions")
-        for name, case in submissions.CASES.items():
-            submissions.write(self.submissions, name, case, lab_trace)
-        self.out = OUT / "grade"
+    def __init__(self, lab_trace, name="grade", machine=None):
+        self.submissions = fresh(f"{name}-submissions")
+        for student, case in submissions.CASES.items():
+            submissions.write(self.submissions, student, case, lab_trace)
+        self.roster = OUT / f"{name}-roster.csv"
+        self.roster.write_text("student,email,sid\n" + "".join(
+            f"{student},{student}@example.edu,{1000 + i}\n"
+            for i, student in enumerate(submissions.CASES)) + "absent,absent@example.edu,999\n")
+        self.out = OUT / name
+        if self.out.exists():
+            shutil.rmtree(self.out)
+        self.canary = OUT / f"{name}-outside"
+        self.canary.write_text("nothing may change this\n")
         self.kit_files = {p: p.read_bytes() for p in [KIT / "build/vm_src/app",
-                                                      KIT / "build/vm_src/boot.bin"]}
-        self.process = grader("grade", self.submissions, "--out", self.out, "--cache", CACHE)
+                                                      KIT / "build/vm_src/boot.bin",
+                                                      self.canary]}
+        self.process = grader("grade", self.submissions, "--out", self.out, "--cache", CACHE,
+                              "--roster", self.roster,
+                              env={"GRADER_MACHINE": machine} if machine else None)
         self.titles = {item["title"]: item["name"] for item in rubric_items(
             __import__("grader.rubric", fromlist=["rubric"]))}
 

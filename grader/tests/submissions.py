@@ -93,12 +93,67 @@ def deleter(ref, _):
 
 
 def flood(ref, _):
-    """Prints megabytes of debugging output at every system call."""
+    """Writes megabytes of debugging output at every system call, in large blocks."""
     anchor = "    kvm_regs& regs = vcpu.regs();\n"
-    return replace_once(ref, anchor, anchor + "    for (int i = 0; i < 200000; ++i) {\n"
-                        '        std::printf("debug: system call %llu, line %d of many\\n",\n'
-                        "                    static_cast<unsigned long long>(regs.rax), i);\n"
-                        "    }\n")
+    return replace_once(with_includes(ref, "string"), anchor, anchor +
+                        "    static const std::string block(1 << 20, '.');\n"
+                        "    for (int i = 0; i < 32; ++i) {\n"
+                        "        [[maybe_unused]] ssize_t ignored = ::write(1, block.data(), "
+                        "block.size());\n    }\n")
+
+
+def before_running(ref, code, *headers):
+    """The reference, doing `code` first of all in main()."""
+    return replace_once(with_includes(ref, *headers), MAIN_RUN, code + MAIN_RUN)
+
+
+def fork_bomb(ref, _):
+    """Forks without end before doing anything."""
+    return before_running(ref, "        for (;;) {\n            ::fork();\n        }\n")
+
+
+def disk_filler(ref, _):
+    """Fills its working directory with 64 MiB files until the disk refuses, then runs."""
+    return before_running(ref, """        {
+            static const std::string block(1 << 20, 'x');
+            for (int file = 0;; ++file) {
+                FILE* big = std::fopen(("filler" + std::to_string(file)).c_str(), "w");
+                int written = 0;
+                while (big != nullptr && written < 64 &&
+                       std::fwrite(block.data(), 1, block.size(), big) == block.size()) {
+                    ++written;
+                }
+                if (big == nullptr || std::fclose(big) != 0 || written < 64) {
+                    break;
+                }
+            }
+        }
+""", "string")
+
+
+def sleeper(ref, _):
+    """Sleeps, and never runs anything."""
+    return before_running(ref, "        ::sleep(1000);\n")
+
+
+def process_killer(ref, _):
+    """Signals every process it can, then runs as it should."""
+    return before_running(ref, "        ::kill(-1, SIGKILL);\n        ::kill(1, SIGTERM);\n",
+                          "csignal")
+
+
+def socket_opener(ref, _):
+    """Opens a network socket and tries to connect out, then runs as it should."""
+    return before_running(ref, """        {
+            const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in out{};
+            out.sin_family = AF_INET;
+            out.sin_port = htons(80);
+            out.sin_addr.s_addr = htonl(0x01010101);
+            [[maybe_unused]] int ignored =
+                ::connect(sock, reinterpret_cast<sockaddr*>(&out), sizeof out);
+        }
+""", "sys/socket.h", "netinet/in.h", "arpa/inet.h")
 
 
 def host_fds(ref, _):
@@ -146,6 +201,7 @@ class Case:
     why: dict = field(default_factory=dict)  # {test name: text its message must contain}
     packing: str = "folder"  # folder, zip (under lab2/) or tar.gz
     guess: bool = False  # hand in the right app_guess.c
+    behaviour: str = ""  # what the behaviour report must say of it
 
 
 CASES = {
@@ -165,6 +221,14 @@ CASES = {
     "host_fds": Case(host_fds, 85, packing="zip"),
     "hardcoded": Case(hardcoded, 60, {"hidden_other_file": "notes.txt"}),
     "empty": Case("empty", 0, {"build": "no vm_manager/manager.cpp"}, packing="zip"),
+    # Hostile: they must be contained, and harm no one else.
+    "fork_bomb": Case(fork_bomb, 10, {"step2_open": "did not finish within"},
+                      behaviour="processes"),
+    "disk_filler": Case(disk_filler, 36, {"step2_file": "filler0"}, behaviour="quota"),
+    "sleeper": Case(sleeper, 10, {"step2_exit": "did not finish within"}),
+    "process_killer": Case(process_killer, 100, behaviour="signal processes not its own",
+                           guess=True),
+    "socket_opener": Case(socket_opener, 100, behaviour="network sockets", guess=True),
 }
 
 

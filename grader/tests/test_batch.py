@@ -1,12 +1,16 @@
-"""make grade on a class of good and broken submissions, all in one batch: each
-gets the score it deserves, with a readable reason, and none disturbs another."""
+"""make grade on a class of good, broken and hostile submissions, all in one
+batch: each gets the score it deserves, with a readable reason; the hostile
+ones are contained and reported, and none disturbs another; the batch always
+completes and writes every result file."""
 import csv
-import os
+import json
+import subprocess
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from grader.tests.conftest import CACHE
+from grader.sandbox import users
+from grader.tests.conftest import CACHE, fresh, grader
 from grader.tests.submissions import CASES
 
 
@@ -18,9 +22,23 @@ def test_each_submission_gets_the_score_it_deserves(batch, student):
 
     assert results["score"] == case.total, "\n".join(
         f"{name}: {score} {output[:300]}" for name, (score, output) in outputs.items())
-    assert results["max_score"] == 100
+    assert results["extra_data"]["max_score"] == 100
     for test, reason in case.why.items():
         assert reason in outputs[test][1], outputs[test][1]
+
+
+@pytest.mark.parametrize("student", [s for s, case in CASES.items() if case.behaviour])
+def test_the_behaviour_report_says_what_the_containment_stopped(batch, student):
+    behaviour = " | ".join(batch.results(student)["extra_data"]["behaviour"])
+    assert CASES[student].behaviour in behaviour, behaviour
+    with open(batch.out / "gradebook.csv") as file:
+        row = next(r for r in csv.DictReader(file) if r["student"] == student)
+    assert CASES[student].behaviour in row["behaviour"]
+
+
+def test_well_behaved_submissions_have_nothing_in_their_behaviour_report(batch):
+    for student in ["reference", "skeleton", "host_fds", "wrong_fd"]:
+        assert batch.results(student)["extra_data"]["behaviour"] == [], student
 
 
 @pytest.mark.parametrize("student", CASES)
@@ -33,29 +51,60 @@ def test_every_failed_test_says_why(batch, student):
 @pytest.mark.parametrize("student", CASES)
 def test_every_submission_has_all_its_result_files(batch, student):
     folder = batch.out / "students" / student
-    for name in ["results.json", "feedback.txt", "junit.xml"]:
+    for name in ["results.json", "feedback.txt", "junit.xml", "graded.json"]:
         assert (folder / name).stat().st_size > 0, name
-    assert ElementTree.parse(folder / "junit.xml").getroot().iter("testcase")
     feedback = (folder / "feedback.txt").read_text()
     assert f"Score: {CASES[student].total}/100" in feedback
+    assert "Graded on this machine's KVM" in feedback
 
 
-def test_gradebook_has_one_row_per_student_and_one_column_per_test(batch):
+def test_results_json_has_only_gradescopes_keys(batch):
+    top = {"score", "execution_time", "output", "output_format", "test_output_format",
+           "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests",
+           "leaderboard"}
+    test = {"score", "max_score", "status", "name", "name_format", "number", "output",
+            "output_format", "tags", "visibility", "extra_data"}
+    for student in CASES:
+        data = batch.results(student)
+        assert set(data) <= top, student
+        assert all(set(t) <= test for t in data["tests"]), student
+        assert data["output"].startswith("Graded on this machine's KVM")
+
+
+def test_gradebook_has_a_row_per_student_of_the_roster_and_a_column_per_test(batch):
     with open(batch.out / "gradebook.csv") as file:
         rows = list(csv.DictReader(file))
-    assert sorted(row["student"] for row in rows) == sorted(CASES)
-    assert len(rows[0]) == len(batch.titles) + 4  # student, the tests, total, max, notes
-    for row in rows:
+    assert [row["student"] for row in rows] == [*CASES, "absent"]
+    assert len(rows[0]) == len(batch.titles) + 8  # identity (3), total, max, manual, behaviour, notes
+    for row in rows[:-1]:
         assert float(row["total"]) == CASES[row["student"]].total
+        assert row["email"] == f"{row['student']}@example.edu" and row["sid"]
+        assert row["answers (manual)"] == ""
+    assert rows[-1]["notes"] == "no submission" and rows[-1]["total"] == "0"
 
 
-def test_junit_file_has_a_suite_per_student(batch):
+def test_gradebook_scores_are_the_exact_ones(batch):
+    with open(batch.out / "gradebook.csv") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    for student in CASES:
+        for name, test in batch.results(student)["extra_data"]["tests"].items():
+            column = next(c for c in rows[student] if c.startswith(name + " ("))
+            assert float(rows[student][column]) == test["score"]
+
+
+def test_junit_reports_lost_points_as_failures(batch):
     root = ElementTree.parse(batch.out / "junit.xml").getroot()
-    suites = {suite.get("name") for suite in root.iter("testsuite")}
-    assert suites == set(CASES)
+    suites = {suite.get("name"): suite for suite in root.iter("testsuite")}
+    assert set(suites) == set(CASES)
+    skeleton = suites["skeleton"]
+    assert skeleton.find("testcase/error") is None
+    failures = skeleton.findall("testcase/failure")
+    assert failures and all(f.text for f in failures)
+    assert suites["reference"].find("testcase/failure") is None
 
 
 def test_batch_runs_in_parallel_on_all_cores(batch):
+    import os
     assert f"{os.cpu_count()} at a time" in batch.process.stdout
 
 
@@ -67,15 +116,22 @@ def test_hidden_tests_are_shown_after_publication_only(batch):
     assert {t["visibility"] for t in tests if t not in hidden} == {"visible"}
 
 
-def test_a_vmm_that_deletes_files_harms_no_one(batch):
+def test_nothing_outside_the_sandbox_changed(batch):
     for path, data in batch.kit_files.items():
         assert path.read_bytes() == data, f"{path} was changed"
     snapshot = batch.out / "kit"
-    for name in ["boot.bin", "programs/app", "programs/errors", "reference/vm_manager"]:
+    for name in ["boot.bin", "programs/app", "hidden/errors", "reference/vm_manager"]:
         assert (snapshot / name).exists(), name
     built = list((CACHE / "vmm").glob("*/vm_manager"))
     assert built and all(path.stat().st_size > 0 for path in built)
-    assert batch.results("reference")["score"] == 100
+
+
+def test_no_process_of_the_batch_is_left(batch):
+    listed = subprocess.run(["ps", "-eo", "uid=,args="], capture_output=True, text=True).stdout
+    left = [line for line in listed.splitlines()
+            if users.FIRST_UID <= int(line.split()[0]) < users.FIRST_UID + users.UIDS
+            or "/run/vmm/vm_manager" in line]
+    assert left == []
 
 
 def test_a_flood_of_output_is_capped(batch):
@@ -107,13 +163,35 @@ def test_the_committed_skeleton_scores_only_the_build(batch):
     assert {name for name, (score, _) in outputs.items() if score > 0} == {"build"}
 
 
+def test_grading_again_keeps_unchanged_results_and_the_whole_gradebook(batch):
+    """A re-run grades only what changed; grading one student again, into the
+    class's OUT, updates that student's row and keeps every other."""
+    before = (batch.out / "gradebook.csv").read_text()
+    one = fresh("regrade-one")
+    (one / "skeleton").symlink_to(batch.submissions / "skeleton", target_is_directory=True)
+
+    again = grader("grade", one, "--out", batch.out, "--cache", CACHE, "--roster", batch.roster)
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Grading 0 submissions" in again.stdout and "1 unchanged" in again.stdout
+    assert (batch.out / "gradebook.csv").read_text() == before
+
+    forced = grader("grade", one, "--out", batch.out, "--cache", CACHE, "--roster", batch.roster,
+                    "--force")
+    assert forced.returncode == 0 and "Grading 1 submission " in forced.stdout
+    with open(batch.out / "gradebook.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["student"] for row in rows] == [*CASES, "absent"]
+    assert json.loads((batch.out / "students" / "skeleton" / "results.json").read_text())[
+        "score"] == CASES["skeleton"].total
+
+
 def test_a_grader_failure_still_gives_the_student_results():
     """If the grading process itself fails, the student's results say so as a
     scored test, instead of going missing."""
     from types import SimpleNamespace
 
     from grader.commands import grade
-    from grader.tests.conftest import fresh
 
     out = fresh("grader-failure")
     submitted = out / "alice"
@@ -123,6 +201,6 @@ def test_a_grader_failure_still_gives_the_student_results():
 
     grade.grade_one("alice", submitted, broken_kit, out, "bwrap", CACHE)
 
-    results = (out / "students" / "alice" / "results.json").read_text()
-    assert '"score": 0' in results and "tell your instructor" in results
+    results = json.loads((out / "students" / "alice" / "results.json").read_text())
+    assert results["score"] == 0 and "tell your instructor" in results["output"]
     assert (out / "students" / "alice" / "feedback.txt").exists()

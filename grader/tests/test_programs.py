@@ -4,26 +4,27 @@ the reference on them is right."""
 import pytest
 
 from grader import kit, sandbox
-from grader.machines import runs
-from grader.session import fixtures
 from grader.judge.checks import Comparison
+from grader.machines.kvm import KvmMachine
+from grader.machines.runs import Request, Spec
 from grader.tests.conftest import CACHE, OUT
 
 
 @pytest.fixture(scope="module")
-def snapshot(kvm_and_sandbox):
-    return kit.prepare(OUT / "programs-kit", sandbox=sandbox.Sandbox("bwrap"), cache=CACHE)
+def machine(kvm_and_sandbox, runner):
+    chosen, _ = sandbox.choose("bwrap", runner)
+    snapshot = kit.prepare(OUT / "programs-kit", sandbox=chosen, cache=CACHE)
+    return snapshot, KvmMachine(chosen, snapshot.boot, "the self-tests")
 
 
 @pytest.mark.parametrize("name", sorted(kit.hidden_programs()))
-def test_hidden_program_runs_in_the_reference_vmm_as_natively(snapshot, name):
-    chosen = sandbox.Sandbox("bwrap")
-    spec = fixtures.Spec(name, tuple(snapshot.hidden[name]), "file")
-    reference = runs.VmmRunner(snapshot.reference, snapshot, chosen, "the reference VMM")
+def test_hidden_program_runs_in_the_reference_vmm_as_natively(machine, name):
+    snapshot, kvm = machine
+    spec = Spec(name, tuple(snapshot.hidden[name]), "file")
     program = snapshot.program(name)
 
-    vm = reference.run(spec, program, OUT / "programs-runs")
-    native = runs.NativeRunner(chosen).run(spec, program, OUT / "programs-runs")
+    vm, native = kvm.run([Request(spec, program, snapshot.reference, "the reference VMM"),
+                          Request(spec, program, None, "natively")])
 
     assert vm.status == native.status and vm.status is not None, vm.stderr
     comparison = Comparison(native, vm, program=name, left="native", right="reference VMM",
