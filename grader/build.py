@@ -35,7 +35,7 @@ MUSL_FLAGS = ["-static", "-O2"]
 # answers, ...) fails the build, saying so.
 INCLUDE_RULE = ("a submission may include only its own files, the engine's headers "
                 "(vm_manager/*.hpp) and the system's headers")
-_MISSING_INCLUDE = re.compile(r"fatal error: ([^:]*): No such file or directory")
+_MISSING_INCLUDE = re.compile(r"fatal error: ([^:\n]*): (?:No such file or directory|Permission denied)")
 
 
 @dataclass

@@ -18,6 +18,9 @@ def test_build(vmm_build):
         return
     if vmm_build.status is None and not vmm_build.timed_out:
         raise Fail(vmm_build.log)  # nothing to build: the submission says why
+    if vmm_build.problem:
+        raise Fail("vm_manager/manager.cpp cannot be graded: " + vmm_build.problem
+                   + " The compiler said:\n" + compiler_messages(vmm_build))
     raise Fail("vm_manager/manager.cpp does not build with the kit's flags (warnings are errors: "
                "-Wall -Wextra -Werror). The compiler said:\n" + compiler_messages(vmm_build)
                + "\nBuild it with `make` and fix the first error first.")

@@ -31,8 +31,9 @@ TEMPLATES = Path(__file__).resolve().parent / "gradescope_files"
 GRADER_PACKAGES = ["python3", "python3-pytest", "python3-pytest-timeout", "bubblewrap",
                    "strace", "util-linux", "qemu-system-x86", "busybox-static", "xz-utils"]
 KERNEL = Path("build/emulated/kernel")  # the emulated machine's kernel (emulated/fetch-kernel.sh)
-# Words that only the reference's sources and the answers hold.
-INSTRUCTOR_ONLY = [b"BEGIN SOLUTION", b"REFERENCE SOLUTION", b"lab2-answers"]
+REFERENCE_SOURCE = Path("solutions/lab2/vm_manager/manager.cpp")
+ANSWERS = Path("handouts/lab2-answers.md")
+STATEMENT = Path("handouts/lab2.md")
 PREPARED = kit.KIT / "build" / "grader" / "autograde"
 METADATA = Path("/autograder/submission_metadata.json")
 
@@ -71,6 +72,31 @@ def _stage(stage, root):
     (kernel / ".complete").write_text("\n".join(files) + "\n")
 
 
+def _normalized(text):
+    """Text as lines without their indentation, blank and short lines left out."""
+    return [line.strip() for line in text.splitlines() if len(line.strip()) >= 12]
+
+
+def instructor_passages(root):
+    """Passages of three lines that only the instructor's files hold: the
+    reference's answer (its solution blocks, which the skeleton does not have)
+    and the written answers (but what they quote of the statement). No file of
+    the zip outside private/ may hold one."""
+    sys.path.insert(0, str(root / "tools"))
+    from make_skeleton import make_skeleton
+    reference = (root / REFERENCE_SOURCE).read_text().splitlines(keepends=True)
+    public = set(_normalized("".join(make_skeleton(reference))))
+    answer = [line for line in _normalized("".join(reference)) if line not in public]
+    statement = "\n".join(_normalized((root / STATEMENT).read_text()))
+    passages = set()
+    for lines in [answer, _normalized((root / ANSWERS).read_text())]:
+        for i in range(len(lines) - 2):
+            passage = "\n".join(lines[i:i + 3])
+            if passage not in statement:
+                passages.add(passage)
+    return passages
+
+
 def pack(out, root=kit.KIT):
     """Writes the autograder zip. Returns 0."""
     out.mkdir(parents=True, exist_ok=True)
@@ -81,6 +107,7 @@ def pack(out, root=kit.KIT):
     with tempfile.TemporaryDirectory() as temporary:
         stage = Path(temporary) / "autograder"
         _stage(stage, Path(root))
+        secret = instructor_passages(Path(root))
         with zipfile.ZipFile(zip_path, "w") as archive:
             _add(archive, "setup.sh", setup, executable=True)
             _add(archive, "run_autograder", (TEMPLATES / "run_autograder").read_text(),
@@ -88,8 +115,10 @@ def pack(out, root=kit.KIT):
             for path in sorted(p for p in stage.rglob("*") if p.is_file()):
                 data = path.read_bytes()
                 name = str(path.relative_to(stage))
-                if not name.startswith("private/") and any(w in data for w in INSTRUCTOR_ONLY):
-                    raise SystemExit(f"make gradescope: {name} holds instructor-only text")
+                text = "\n".join(_normalized(data.decode(errors="replace")))
+                if not name.startswith("private/") and any(p in text for p in secret):
+                    raise SystemExit(f"make gradescope: {name} holds the reference's or the "
+                                     "answers' text: it must not be in the autograder")
                 _add(archive, name, data, executable=os.access(path, os.X_OK))
     print(f"Gradescope autograder: {zip_path}\n"
           "Upload it as the assignment's autograder (Configure Autograder, Zip file upload, "
@@ -108,6 +137,20 @@ def prepare(out=PREPARED):
     return snapshot
 
 
+def prepared():
+    """The snapshot setup.sh prepared, unless the kit changed since (or it is missing)."""
+    made = PREPARED / "kit" / "snapshot.json"
+    try:
+        since = made.stat().st_mtime
+        if any(path.stat().st_mtime > since for part in ["grader", "vm_manager", "vm_src",
+                                                          "solutions", "private"]
+               for path in (kit.KIT / part).rglob("*") if path.is_file()):
+            return None
+        return kit.Snapshot.open(PREPARED / "kit")
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def student_name():
     """The submitter, from Gradescope's metadata (or "submission")."""
     try:
@@ -121,8 +164,7 @@ def autograde(submitted, results_dir, sandbox_kind="auto"):
     """Grades the one submission of a Gradescope run. Always writes results.json."""
     results_dir.mkdir(parents=True, exist_ok=True)
     try:
-        snapshot = (kit.Snapshot.open(PREPARED / "kit")
-                    if (PREPARED / "kit" / "snapshot.json").exists() else prepare())
+        snapshot = prepared() or prepare()
     except (kit.KitError, sandbox.SandboxError, machines.ChoiceError, machines.MachineError,
             RuntimeError) as error:
         return _give_up(results_dir, f"The autograder could not set up the kit: {error}")

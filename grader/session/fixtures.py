@@ -172,7 +172,8 @@ def step3(grading):
         raise NotSubmitted("There is no app_guess.c: Step 3 asks you to write the program you "
                            "think the lab program is, in app_guess.c beside vm_manager/.")
     if not result.ok:
-        raise Fail("app_guess.c does not build with `musl-gcc -static -O2`:\n"
+        raise Fail((f"app_guess.c cannot be graded: {result.problem} " if result.problem else "")
+                   + "app_guess.c does not build with `musl-gcc -static -O2`:\n"
                    + compiler_messages(result))
     comparison = grading.compared(grading.expected(LAB_TRACED),
                                   grading.runs[("guess", GUESS)], program="your app_guess.c",

@@ -83,3 +83,20 @@ def test_check_without_the_reference_compares_with_native_runs(kvm_and_sandbox, 
     assert "expected (native run)" in check.stdout
     assert "| wrong: fd" in check.stdout and "| matching" in check.stdout
     assert "Score: 46/60" in check.stdout
+
+
+def test_without_kvm_check_takes_the_emulated_machine_and_says_the_same(kvm_and_sandbox):
+    """With no usable /dev/kvm, make check grades in the emulated machine by
+    itself, says so, and prints the same test lines as on KVM."""
+    lab = lab_copy("check-no-kvm", REFERENCE.read_text())
+    shutil.copy(KIT / "vm_src" / "src" / "app.c", lab / "app_guess.c")
+
+    with_kvm = grader("check", "--lab", lab, "--out", OUT / "check-kvm")
+    without = grader("check", "--lab", lab, "--out", OUT / "check-no-kvm",
+                     env={"GRADER_NO_KVM": "1"})
+
+    assert without.returncode == 0, without.stdout + without.stderr
+    assert "Graded on the emulated AMD-V machine" in without.stdout
+    assert "Graded on this machine's KVM" in with_kvm.stdout
+    assert blocks(without.stdout) == blocks(with_kvm.stdout)
+    assert "Score: 75/75" in without.stdout

@@ -1,44 +1,76 @@
-"""make gradescope: the autograder zip, and what it writes on a machine
-without KVM (the usual Gradescope machine): it says so, it does not score
-zero silently."""
+"""make gradescope: the autograder zip holds what a student may see and, prebuilt,
+what they may not (the reference VMM, the hidden programs), but no source or
+text of the instructor's; a submission that reaches for them gets nothing.
+(make test-gradescope runs the zip in a container as Gradescope does.)"""
 import json
 import zipfile
 
-from grader.tests.conftest import OUT, fresh, grader
-from grader.tests.submissions import REFERENCE
+import pytest
+
+from grader.commands import gradescope
+from grader.tests.conftest import KIT, OUT, fresh, grader
 
 
-def test_autograder_zip_has_setup_run_and_the_kit():
+@pytest.fixture(scope="module")
+def autograder():
     out = fresh("gradescope-zip")
-
     packed = grader("gradescope", "--out", out)
-
-    assert packed.returncode == 0, packed.stderr
+    assert packed.returncode == 0, packed.stdout + packed.stderr
     with zipfile.ZipFile(out / "lab2-autograder.zip") as archive:
-        names = set(archive.namelist())
-        setup = archive.read("setup.sh").decode()
-        mode = archive.getinfo("run_autograder").external_attr >> 16
-    assert {"setup.sh", "run_autograder", "Makefile", "grader/rubric.py",
-            "grader/programs/errors.c", "solutions/lab2/vm_manager/manager.cpp",
-            "vm_manager/vmm.hpp", "vm_src/src/boot.asm"} <= names
-    assert not any(name.startswith("build/") for name in names)
-    assert "apt-get install" in setup and "bubblewrap" in setup and "@PACKAGES@" not in setup
-    assert mode & 0o111
+        return {info.filename: (info, archive.read(info)) for info in archive.infolist()}
 
 
-def test_without_kvm_the_results_say_so(kvm_and_sandbox):
-    submitted = fresh("gradescope-submission")
-    (submitted / "vm_manager").mkdir()
-    (submitted / "vm_manager" / "manager.cpp").write_bytes(REFERENCE.read_bytes())
-    results = OUT / "gradescope-results"
+def test_it_has_setup_run_and_what_grading_needs(autograder):
+    assert {"setup.sh", "run_autograder", "Makefile", "grader/rubric.py", "vm_manager/vmm.hpp",
+            "vm_src/src/boot.asm", "vm_src/app", "private/reference/vm_manager",
+            "private/programs/errors", "private/programs/hidden.json",
+            "build/emulated/kernel/vmlinuz", "build/emulated/kernel/kvm-amd.ko"} <= set(autograder)
+    setup = autograder["setup.sh"][1].decode()
+    assert "apt-get install" in setup and "qemu-system-x86" in setup and "@PACKAGES@" not in setup
+    assert "grader prepare" in setup
+    assert autograder["run_autograder"][0].external_attr >> 16 & 0o111
 
-    run = grader("autograde", submitted, results, env={"GRADER_NO_KVM": "1"})
+
+def test_it_has_no_source_or_text_of_the_instructors(autograder):
+    names = set(autograder)
+    assert not [n for n in names if n.startswith(("solutions/", "tests/", "fuzz/", "bench/"))]
+    assert not [n for n in names if "answers" in n or n.endswith("/app.c")
+                or n.startswith(("grader/programs/", "grader/tests/", "grader/variants/"))]
+    passages = gradescope.instructor_passages(KIT)
+    assert len(passages) > 50
+    for name, (_, data) in autograder.items():
+        if not name.startswith("private/"):
+            text = "\n".join(gradescope._normalized(data.decode(errors="replace")))
+            assert not any(passage in text for passage in passages), name
+
+
+def test_its_check_finds_the_reference_and_the_answers():
+    """The packer's own check would refuse the reference or the answers."""
+    passages = gradescope.instructor_passages(KIT)
+    for instructor_file in [gradescope.REFERENCE_SOURCE, gradescope.ANSWERS]:
+        text = "\n".join(gradescope._normalized((KIT / instructor_file).read_text()))
+        assert any(passage in text for passage in passages), instructor_file
+
+
+@pytest.mark.parametrize("included", ["solutions/lab2/vm_manager/manager.cpp",
+                                      "handouts/lab2-answers.md", "vm_src/src/app.c"])
+def test_a_submission_that_includes_instructor_files_gets_nothing_from_them(
+        kvm_and_sandbox, included):
+    submitted = fresh("gradescope-include") / "submission"
+    (submitted / "vm_manager").mkdir(parents=True)
+    (submitted / "vm_manager" / "manager.cpp").write_text(f'#include "{KIT / included}"\n')
+    (submitted / "app_guess.c").write_text(f'#include "{KIT / included}"\n')
+    results = OUT / "gradescope-include-results"
+
+    run = grader("autograde", submitted, results)
 
     assert run.returncode == 0, run.stdout + run.stderr
     data = json.loads((results / "results.json").read_text())
-    assert "no usable /dev/kvm" in data["output"]
-    tests = {t["name"]: t for t in data["tests"]}
-    assert tests["Build: manager.cpp builds with the kit's flags"]["score"] == 10
-    step2 = tests["Step 2: the OPEN call"]
-    assert step2["score"] == 0 and step2["output"].startswith("Not graded:")
-    assert all(t["output"] for t in data["tests"] if t["score"] < t["max_score"])
+    assert data["score"] == 0
+    build = data["tests"][0]["output"]
+    assert "which is outside the submission" in build and "Remove that #include" in build
+    step3 = next(t for t in data["tests"] if t["name"].startswith("Step 3"))["output"]
+    assert "which is outside the submission" in step3
+    everything = json.dumps(data)
+    for passage in gradescope.instructor_passages(KIT):
+        assert passage.split("\n")[0] not in everything
