@@ -4,8 +4,10 @@
  *
  * It does what the reference VMM does before the program's first instruction,
  * and nothing else: create a VM and a vCPU, give it the same amount of guest
- * memory, load the same boot image, build the same identity page tables and
- * fill in the boot header the same way. Instead of a program, program_entry
+ * memory, load the same boot image, build identity page tables where the VMM
+ * builds them and fill in the boot header the same way. (The VMM's tables
+ * give each page its own access; these map everything with 2 MiB pages: the
+ * guest runs the same instructions either way.) Instead of a program, program_entry
  * points at a `hlt` placed in guest memory, so the first VM exit happens in
  * 64-bit long mode, exactly where the lab program would start.
  *
@@ -45,9 +47,9 @@
 
 /* The layout of vm_manager/guest_layout.hpp. */
 #define MIB (1024ull * 1024)
-#define PML4 0x1000ull /* identity page tables: PML4, PDPT, page directory */
-#define PDPT 0x2000ull
-#define PAGE_DIRECTORY 0x3000ull
+#define PML4 0x10000ull /* identity page tables: PML4, PDPT, page directory */
+#define PDPT 0x11000ull
+#define PAGE_DIRECTORY 0x12000ull
 #define LARGE_PAGE (2 * MIB)          /* each page-directory entry maps 2 MiB */
 #define GUEST_CODE 0x100000ull        /* where the stand-in for a program goes (1 MiB) */
 #define STACK_RESERVE (256 * 1024ull) /* the top of memory is the program's stack */
@@ -64,6 +66,7 @@ struct boot_header {
     char signature[8];      /* "SCRATCHV" */
     uint64_t load_address;  /* the image's `org` */
     uint64_t syscall_entry; /* the `hlt` every system call executes */
+    uint64_t exception_report; /* the `out` that reports an exception */
     uint64_t program_entry; /* filled in below: where boot.asm jumps in long mode */
     uint64_t program_stack; /* filled in below: RSP at that jump */
     uint64_t page_tables;   /* filled in below: the PML4, for CR3 */
@@ -242,8 +245,8 @@ int main(int argc, char** argv)
     memcpy(mem + header.load_address, image, size);
     free(image);
 
-    /* 5. The same identity page tables as build_identity_page_tables(): one
-     *    PML4 entry, one PDPT entry, one 2 MiB page per page-directory entry. */
+    /* 5. Identity page tables where build_identity_page_tables() puts them:
+     *    one PML4 entry, one PDPT entry, one 2 MiB page per page-directory entry. */
     const uint64_t flags = PTE_PRESENT | PTE_WRITABLE | PTE_USER;
     uint64_t* pml4 = (uint64_t*)(mem + PML4);
     uint64_t* pdpt = (uint64_t*)(mem + PDPT);

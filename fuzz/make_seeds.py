@@ -103,17 +103,21 @@ def opens(*records):
 
 # --- elf_loader: ELF files ---------------------------------------------------------
 
+PF_X, PF_W, PF_R = 1, 2, 4
+
+
 def elf(e_type=2, segments=((1, 0x400000, 0x1000),), entry=0x400078, machine=62):
-    """A tiny x86-64 ELF: its header, program headers (type, address, memsz),
-    each PT_LOAD loading the whole file."""
+    """A tiny x86-64 ELF: its header, program headers (type, address, memsz
+    [, flags: r-x if not given]), each PT_LOAD loading the whole file."""
     phoff, count = 64, len(segments)
     size = phoff + 56 * count + 16
     header = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
     header += struct.pack("<HHIQQQIHHHHHH", e_type, machine, 1, entry, phoff, 0, 0, 64, 56,
                           count, 0, 0, 0)
     headers = b""
-    for p_type, address, memsz in segments:
-        headers += struct.pack("<IIQQQQQQ", p_type, 5, 0, address, address, size, memsz, 0x1000)
+    for p_type, address, memsz, *flags in segments:
+        headers += struct.pack("<IIQQQQQQ", p_type, flags[0] if flags else PF_R | PF_X, 0, address,
+                               address, size, memsz, 0x1000)
     return header + headers + b"\x90" * 15 + b"\xf4"
 
 
@@ -137,6 +141,11 @@ def main():
     write("elf_loader", "bss_and_note", elf(segments=((1, 0x400000, 0x3000), (4, 0, 0))))
     write("elf_loader", "interpreter", elf(segments=((3, 0, 0), (1, 0x400000, 0x1000))))
     write("elf_loader", "pie", elf(e_type=3))
+    # Code and data sharing a page; a segment ending where the stack's area starts.
+    write("elf_loader", "shared_page", elf(segments=((1, 0x400000, 0x800, PF_R | PF_X),
+                                                     (1, 0x400800, 0x800, PF_R | PF_W))))
+    write("elf_loader", "top_of_memory", elf(segments=((1, 0x400000, 0x1000),
+                                                       (1, 0x7bf000, 0x1000, PF_R | PF_W))))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@
 // The calls run in order until one ends the program (exit).
 //
 // Checked, besides what AddressSanitizer and UBSan check: the handler changes
-// no register but RAX and marks the registers dirty; open, write and close
+// no register but RAX and marks the registers dirty; only arch_prctl(ARCH_SET_FS)
+// changes the segment registers (the FS base), and marks them dirty; open, write and close
 // return a count, an fd or a -errno; every fd open gives the guest leads inside
 // the working directory (scratch_dir.hpp). Guest fds 0, 1 and 2 are /dev/null
 // here, not the fuzzer's own standard streams; the trace goes to /dev/null.
@@ -20,6 +21,7 @@
 
 #include "vmm.hpp"
 
+#include <asm/prctl.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 
@@ -133,6 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             regs.r9 = little_endian(in + 48);
             regs.rip = 0x8000 + call; // something to see changed, were it changed
             const kvm_regs before = regs;
+            const kvm_sregs sregs_before = vcpu.sregs();
             run.kvm_dirty_regs = 0;
 
             const std::optional<int> exit_status = handle_syscall(vcpu, {*memory, files, trace});
@@ -149,6 +152,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             }
             if ((run.kvm_dirty_regs & KVM_SYNC_X86_REGS) == 0) {
                 finding("the result was not marked for KVM to load", result, before);
+            }
+            const bool sets_fs = before.rax == SYS_arch_prctl && before.rdi == ARCH_SET_FS;
+            if (sets_fs && result == 0 &&
+                (vcpu.sregs().fs.base != before.rsi ||
+                 (run.kvm_dirty_regs & KVM_SYNC_X86_SREGS) == 0)) {
+                finding("arch_prctl(ARCH_SET_FS) did not set the FS base", result, before);
+            }
+            if (!(sets_fs && result == 0) &&
+                std::memcmp(&sregs_before, &vcpu.sregs(), sizeof sregs_before) != 0) {
+                finding("a segment or control register changed", result, before);
             }
             if ((before.rax == SYS_open || before.rax == SYS_write || before.rax == SYS_close) &&
                 result < -4095) {

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import PROGRAMS, kvm_problem, run
+from helpers import BUILD, KIT, PROGRAMS, kvm_problem, run
 
 
 @pytest.fixture
@@ -27,6 +27,31 @@ def build_program(tmp_path_factory):
         if not binary.exists():
             result = run([compiler, *flags, "-O2", "-Wall", "-Werror", "-o", binary, source],
                          cwd=out)
+            assert result.returncode == 0, result.stderr
+        return binary
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def reference_variant(tmp_path_factory):
+    """Builds the reference VMM with one line of its source replaced (what a
+    student might write instead), as the kit's Makefile builds the reference:
+    reference_variant(NAME, OLD, NEW) gives the path of the VMM."""
+    out = tmp_path_factory.mktemp("variants")
+
+    def make_variable(name):
+        return run(["make", "-s", "--no-print-directory", f"print-{name}"], cwd=KIT).stdout.split()
+
+    def build(name, old, new):
+        binary = out / name
+        if not binary.exists():
+            source = (KIT / "solutions" / "lab2" / "vm_manager" / "manager.cpp").read_text()
+            assert source.count(old) == 1, f"the reference has no single {old!r}: update the test"
+            (out / f"{name}.cpp").write_text(source.replace(old, new))
+            result = run(["g++", *make_variable("CXXFLAGS"), "-I", KIT / "vm_manager", "-o",
+                          binary, out / f"{name}.cpp", BUILD / "engine" / "libvmm.a",
+                          *make_variable("VMM_LDFLAGS")], cwd=out, timeout=120)
             assert result.returncode == 0, result.stderr
         return binary
 

@@ -17,6 +17,9 @@ SKELETON = BUILD / "lab2" / "vm_manager"
 LAB_APP = BUILD / "vm_src" / "app"
 BOOT = BUILD / "vm_src" / "boot.bin"
 PROGRAMS = KIT / "tests" / "e2e" / "programs"
+# The reference's answer to arch_prctl: what the tests replace to build a VMM
+# that keeps arch_prctl a no-op, or refuses it (the reference_variant fixture).
+ARCH_PRCTL = "result = regs.rdi == ARCH_SET_FS ? set_thread_pointer(vcpu, regs.rsi) : -EINVAL;"
 
 
 def kvm_problem():

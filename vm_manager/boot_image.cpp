@@ -22,20 +22,29 @@ LoadedBootImage load_boot_image(GuestMemory& memory, std::span<const std::byte> 
         throw VmmError("the boot image has no SCRATCHV signature: is --boot a build of "
                        "vm_src/src/boot.asm?");
     }
-    if (header.load_address < layout::kPageTablesEnd ||
+    if (header.load_address < layout::kBootImageLowest ||
         header.load_address > layout::kBootImageEnd ||
         image.size() > layout::kBootImageEnd - header.load_address) {
-        throw VmmError("the boot image must lie between 0x4000 and 0x10000 (it is assembled for "
-                       "address " +
+        throw VmmError("the boot image must lie between " + hex(layout::kBootImageLowest) +
+                       " and " + hex(layout::kBootImageEnd) + " (it is assembled for address " +
                        hex(header.load_address) + ", " + std::to_string(image.size()) + " bytes)");
     }
-    if (header.syscall_entry < header.load_address + sizeof header ||
-        header.syscall_entry >= header.load_address + image.size()) {
+    // The VMM takes a `hlt` for a system call, and an `out` for an exception
+    // report, only at these two addresses: they must be boot.asm's own code.
+    const auto in_code = [&](uint64_t address) {
+        return address >= header.load_address + sizeof header &&
+               address < header.load_address + image.size();
+    };
+    if (!in_code(header.syscall_entry)) {
         throw VmmError("the boot image's system-call entry point (" + hex(header.syscall_entry) +
                        ") is not inside the image; rebuild it with make");
     }
+    if (!in_code(header.exception_report)) {
+        throw VmmError("the boot image's exception report (" + hex(header.exception_report) +
+                       ") is not inside the image; rebuild it with make");
+    }
     memory.write(header.load_address, image, "boot image");
-    return {header.load_address, image.size(), header.syscall_entry};
+    return {header.load_address, image.size(), header.syscall_entry, header.exception_report};
 }
 
 LoadedBootImage load_boot_image_file(GuestMemory& memory, const std::string& path)

@@ -14,16 +14,17 @@ namespace vmm {
 // the VMM checks the signature, loads the image at load_address, and fills in
 // the last four fields, which the boot code reads once it runs.
 struct BootHeader {
-    uint8_t jump[8];        // `jmp short start16`, padded
-    char signature[8];      // "SCRATCHV"
-    uint64_t load_address;  // the `org` the image was assembled for
-    uint64_t syscall_entry; // the address of the `hlt` every system call executes
-    uint64_t program_entry; // filled in: the program's entry point
-    uint64_t program_stack; // filled in: RSP at the program's start
-    uint64_t page_tables;   // filled in: the PML4's address, for CR3
-    uint64_t user_mode;     // filled in: 1 = ring 3, 0 = ring 0
+    uint8_t jump[8];           // `jmp short start16`, padded
+    char signature[8];         // "SCRATCHV"
+    uint64_t load_address;     // the `org` the image was assembled for
+    uint64_t syscall_entry;    // the address of the `hlt` every system call executes
+    uint64_t exception_report; // the address of the `out` that reports an exception
+    uint64_t program_entry;    // filled in: the program's entry point
+    uint64_t program_stack;    // filled in: RSP at the program's start
+    uint64_t page_tables;      // filled in: the PML4's address, for CR3
+    uint64_t user_mode;        // filled in: 1 = ring 3, 0 = ring 0
 };
-static_assert(sizeof(BootHeader) == 64, "must match the header in boot.asm");
+static_assert(sizeof(BootHeader) == 72, "must match the header in boot.asm");
 
 struct BootParameters {
     uint64_t program_entry;
@@ -35,7 +36,8 @@ struct BootParameters {
 struct LoadedBootImage {
     uint64_t address; // where it was loaded, and where the vCPU starts
     uint64_t size;
-    uint64_t syscall_entry; // the `hlt` of boot.asm's system-call entry point
+    uint64_t syscall_entry;    // the `hlt` of boot.asm's system-call entry point
+    uint64_t exception_report; // the `out` of boot.asm's exception report
 };
 
 // Checks the image and copies it into guest memory at its load address: the

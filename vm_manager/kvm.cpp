@@ -55,9 +55,10 @@ Kvm::Kvm()
         throw VmmError("/dev/kvm speaks an unknown KVM API version");
     }
     // Registers travel in kvm_run at every exit instead of through extra ioctls.
+    constexpr long kSyncedRegisters = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
     if ((check(::ioctl(fd_.get(), KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS),
                "ioctl(KVM_CHECK_EXTENSION)") &
-         KVM_SYNC_X86_REGS) == 0) {
+         kSyncedRegisters) != kSyncedRegisters) {
         throw VmmError("this KVM lacks KVM_CAP_SYNC_REGS (Linux 4.16 or newer has it)");
     }
 }
@@ -113,8 +114,9 @@ Vcpu::Vcpu(UniqueFd fd, std::size_t run_size) : fd_(std::move(fd))
     }
     run_mapping_ = Mapping(run, run_size);
     run_ = static_cast<kvm_run*>(run);
-    // Ask KVM to copy the general-purpose registers into kvm_run at every exit.
-    run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+    // Ask KVM to copy the general-purpose, segment and control registers into
+    // kvm_run at every exit.
+    run_->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 }
 
 void Vcpu::run()
@@ -130,13 +132,6 @@ void Vcpu::run()
     throw SystemError("ioctl(KVM_RUN)", errno);
 }
 
-kvm_sregs Vcpu::get_sregs() const
-{
-    kvm_sregs sregs;
-    check(::ioctl(fd_.get(), KVM_GET_SREGS, &sregs), "ioctl(KVM_GET_SREGS)");
-    return sregs;
-}
-
 void Vcpu::set_cpuid(const CpuidTable& table)
 {
     check(::ioctl(fd_.get(), kSetCpuid2, &table), "ioctl(KVM_SET_CPUID2)");
@@ -146,8 +141,10 @@ void Vcpu::start_in_real_mode(uint64_t address)
 {
     // A new vCPU is in the state of a CPU after reset: real mode, executing at
     // CS:IP = F000:FFF0 with a CS base of FFFF0000 (Intel SDM vol. 3A, 9.1.4).
-    // Keep the mode, but start at 0000:address.
-    kvm_sregs sregs = get_sregs();
+    // Keep the mode, but start at 0000:address. (Before the first KVM_RUN,
+    // kvm_run holds no registers yet: ask for them.)
+    kvm_sregs sregs;
+    check(::ioctl(fd_.get(), KVM_GET_SREGS, &sregs), "ioctl(KVM_GET_SREGS)");
     for (kvm_segment* segment :
          {&sregs.cs, &sregs.ds, &sregs.es, &sregs.fs, &sregs.gs, &sregs.ss}) {
         segment->selector = 0;

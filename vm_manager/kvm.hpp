@@ -49,16 +49,22 @@ class Vcpu {
     // After changing regs(): KVM loads them back at the next KVM_RUN.
     void mark_regs_dirty() { run_->kvm_dirty_regs |= KVM_SYNC_X86_REGS; }
 
-    // Segment and control registers (KVM_GET_SREGS): for set-up and crash reports.
-    kvm_sregs get_sregs() const;
+    // The segment and control registers (CS, FS base, CR0, CR3, EFER, ...) as
+    // of the last exit, copied into kvm_run the same way; and after changing
+    // them, loaded back at the next KVM_RUN as KVM_SET_SREGS would.
+    kvm_sregs& sregs() { return run_->s.regs.sregs; }
+    const kvm_sregs& sregs() const { return run_->s.regs.sregs; }
+    void mark_sregs_dirty() { run_->kvm_dirty_regs |= KVM_SYNC_X86_SREGS; }
+
     void set_cpuid(const CpuidTable& table);
 
     // The reset state, but starting at `address` with CS = 0: 16-bit real mode.
     void start_in_real_mode(uint64_t address);
 
     // For tests and fuzzing only, no KVM: a Vcpu over a kvm_run that the caller
-    // owns and keeps alive. regs(), mark_regs_dirty() and exit_reason() work on
-    // it; run() and the other calls that need a vCPU fail with EBADF.
+    // owns and keeps alive. regs(), sregs(), their mark_..._dirty() and
+    // exit_reason() work on it; run() and the other calls that need a vCPU
+    // fail with EBADF.
     static Vcpu without_kvm(kvm_run& run) { return Vcpu(&run); }
 
   private:

@@ -1,23 +1,66 @@
-// page_tables.hpp: the identity page tables the guest runs on.
+// page_tables.hpp: the page tables the guest runs on.
+//
+// An identity map (virtual == physical) that gives each page the access Linux
+// would give it: program segments as their ELF flags say (a write to .rodata
+// faults), the stack read-write and not executable, boot.asm's pages to ring 0
+// only, and nothing at all where nothing is (guest_layout.hpp).
+//
+// There are two address spaces, the same but for page 0 (guest_layout.hpp,
+// kThreadArea). boot.asm starts the program on the start-up one, where page 0
+// is mapped: it stands in for the thread area while the FS base is still 0.
+// arch_prctl(ARCH_SET_FS) moves the program to its own address space, where
+// page 0 is not mapped (thread_pointer.hpp).
 #pragma once
 
+#include "boot_image.hpp"
+#include "elf_loader.hpp"
 #include "guest_memory.hpp"
 
 #include <cstdint>
+#include <vector>
 
 namespace vmm {
 
-// Page-table entry bits (Intel SDM vol. 3A, 4.5 "4-level paging", tables 4-15 to 4-18).
+// Page-table entry bits (Intel SDM vol. 3A, 4.5 "4-level paging", tables 4-15 to 4-20).
 inline constexpr uint64_t kPtePresent = 1 << 0;
 inline constexpr uint64_t kPteWritable = 1 << 1;
 inline constexpr uint64_t kPteUser = 1 << 2;      // ring 3 may access it
 inline constexpr uint64_t kPteLargePage = 1 << 7; // in a page directory: maps 2 MiB directly
+inline constexpr uint64_t kPteNoExecute = uint64_t{1} << 63; // no instruction fetch (with EFER.NXE)
 
-// Writes a PML4, a PDPT and a page directory at the addresses of guest_layout.hpp
-// that map every 2 MiB page of guest memory to itself (virtual == physical),
-// present, writable and user-accessible. Nothing past the end of guest memory
-// is mapped, so a stray access there is a page fault inside the guest.
-// Returns the address of the PML4, the value for CR3.
-uint64_t build_identity_page_tables(GuestMemory& memory);
+// How the guest may use a range of memory. All false: not mapped.
+struct Access {
+    bool read = false;
+    bool write = false;
+    bool execute = false;
+    bool user = false; // ring 3 may use it too; otherwise only ring 0 (boot.asm)
+};
+
+// A range of guest memory that has a purpose, and how the page tables map it.
+struct MemoryArea {
+    enum class Kind { kThreadArea, kExceptionStack, kBootImage, kPageTables, kSegment, kStack };
+    Kind kind;
+    uint64_t start;
+    uint64_t end; // excluded; the whole pages that hold [start, end) get `access`
+    Access access;
+};
+
+// Every area the page tables map, in address order (the thread area as the
+// start-up address space maps it). The rest of guest memory is not mapped.
+std::vector<MemoryArea> mapped_areas(uint64_t memory_size, const LoadedBootImage& boot,
+                                     const LoadedProgram& program);
+
+struct PageTables {
+    uint64_t startup_pml4; // CR3 when the program starts (layout::kStartupPml4)
+    uint64_t end;          // the tables fill [layout::kPageTables, end)
+};
+
+// Writes the page tables of both address spaces from layout::kPageTables up:
+// for each 2 MiB of guest memory, one large page where all of it has the same
+// access, or a page table of 4 KiB pages where it does not. Throws VmmError
+// when guest memory is not a multiple of 2 MiB up to 1 GiB, or when the
+// program's segments need more page tables than fit below 1 MiB.
+PageTables build_identity_page_tables(GuestMemory& memory, const LoadedBootImage& boot,
+                                      const LoadedProgram& program);
 
 } // namespace vmm

@@ -5,9 +5,10 @@
 //   kvm.hpp                    the KVM objects: Kvm, Vm, Vcpu
 //   guest_memory.hpp           GuestMemory: every guest address is checked here
 //   guest_layout.hpp           where things live in guest physical memory
-//   page_tables.hpp            the identity page tables
 //   boot_image.hpp             loading boot.bin and filling in its header
 //   elf_loader.hpp             loading the static program
+//   page_tables.hpp            the identity page tables, with each page's access
+//   thread_pointer.hpp         arch_prctl(ARCH_SET_FS): FS base, and page 0 unmapped
 //   initial_stack.hpp          argc, argv, envp and auxv for the program
 //   memory_map.hpp             where everything went (--verbose, --memory-map)
 //   guest_files.hpp            the guest's file descriptors
@@ -36,5 +37,6 @@
 #include "page_tables.hpp"
 #include "ring_mode.hpp"
 #include "run_control.hpp"
+#include "thread_pointer.hpp"
 #include "trace.hpp"
 #include "unique_fd.hpp"

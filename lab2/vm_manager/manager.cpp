@@ -15,6 +15,7 @@
 
 #include "vmm.hpp"
 
+#include <asm/prctl.h>
 #include <linux/limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -70,18 +71,19 @@ int run_vm(const Options& options)
     GuestMemory memory(options.memory_size);
     vm.map_memory(memory);
 
-    // 3. Fill it: the boot code, identity page tables, the program, its stack.
+    // 3. Fill it: the boot code, the program, the page tables that map them
+    //    (each page with the access Linux would give it), the program's stack.
     const LoadedBootImage boot = load_boot_image_file(memory, options.boot_image);
-    const uint64_t page_tables = build_identity_page_tables(memory);
     const LoadedProgram program = load_elf_file(memory, options.arguments[0]);
+    const PageTables page_tables = build_identity_page_tables(memory, boot, program);
     const uint64_t stack = build_initial_stack(memory, memory.size(), program,
                                                {options.arguments, {}, host_random_bytes()});
 
     // 4. Tell boot.asm where the program starts and in which ring it runs.
     const RingChoice ring = choose_ring(options.ring);
     write_boot_parameters(memory, boot.address,
-                          {program.entry, stack, page_tables, ring.ring == 3});
-    const MemoryMapInputs map{memory.size(), boot.address, boot.size, program, stack};
+                          {program.entry, stack, page_tables.startup_pml4, ring.ring == 3});
+    const MemoryMapInputs map{memory.size(), boot, page_tables, program, stack};
     if (options.memory_map) {
         print_memory_map(stdout, map);
         return 0;
@@ -108,13 +110,16 @@ int run_vm(const Options& options)
     confine_vmm(options.seccomp);
 
     // 8. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
+    //    An exit the VMM does not expect ends the run with a crash report.
+    const CrashContext crash{memory, map, ring, options.verbose};
     for (;;) {
         vcpu.run();
         control.after_exit(vcpu); // counts exits; stops on Ctrl-C, --timeout, --max-exits
         switch (vcpu.exit_reason()) {
         case KVM_EXIT_HLT:
-            // The guest executed `hlt`. Only boot.asm's syscall entry does that,
-            // so each KVM_EXIT_HLT is one system call of the program.
+            // The guest executed `hlt`: boot.asm's syscall entry does, once for
+            // each system call of the program. Any other `hlt` is a crash.
+            check_system_call(vcpu, crash);
             // TODO(step 2): handle the system call with handle_syscall()
             // instead, and return the exit status it gives when the program exits.
             std::puts("KVM_EXIT_HLT");
@@ -122,7 +127,7 @@ int run_vm(const Options& options)
         case KVM_EXIT_INTR:
             break; // a signal interrupted KVM_RUN, and it was not a reason to stop
         default:
-            throw GuestCrash(vcpu, memory, ring, options.verbose);
+            throw GuestCrash(vcpu, crash);
         }
     }
 }

@@ -81,31 +81,37 @@ def test_verbose_says_which_ring_and_why(kvm, tmp_path):
 
 
 def elf_load_segments(path):
-    """(start, end) of each PT_LOAD segment, read from the ELF file itself."""
+    """(start, end, access) of each PT_LOAD segment, read from the ELF file itself."""
     import struct
     data = path.read_bytes()
     phoff, = struct.unpack_from("<Q", data, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
     segments = []
     for i in range(phnum):
-        p_type, _, _, vaddr, _, _, memsz, _ = struct.unpack_from("<IIQQQQQQ", data,
-                                                                 phoff + i * phentsize)
-        if p_type == 1:  # PT_LOAD
-            segments.append((vaddr, vaddr + memsz))
+        p_type, flags, _, vaddr, _, _, memsz, _ = struct.unpack_from("<IIQQQQQQ", data,
+                                                                     phoff + i * phentsize)
+        if p_type == 1:  # PT_LOAD; PF_X = 1, PF_W = 2, PF_R = 4
+            access = "".join(c if flags & bit else "-" for c, bit in zip("rwx", (4, 2, 1)))
+            segments.append((vaddr, vaddr + memsz, access + " user"))
     return segments
 
 
-def test_memory_map_shows_where_everything_was_loaded(kvm, tmp_path):
+def test_memory_map_shows_where_everything_was_loaded_and_its_access(kvm, tmp_path):
     result = run([REFERENCE, "--memory-map"], cwd=tmp_path)
 
     assert result.returncode == 0
-    regions = [(int(start, 16), int(end, 16), what) for start, end, what in
-               (line.split(None, 2) for line in result.stdout.splitlines()
+    regions = [(int(start, 16), int(end, 16), f"{permissions} {who}", what) for
+               start, end, permissions, who, what in
+               (line.split(None, 4) for line in result.stdout.splitlines()
                 if not line.startswith("#"))]
-    assert [(s, e) for s, e, what in regions if what.startswith("program segment")] == \
+    assert [(s, e, access) for s, e, access, what in regions if what == "program segment"] == \
         elf_load_segments(LAB_APP)
-    boot = [(s, e) for s, e, what in regions if what.startswith("boot image")]
-    assert boot == [(0x8000, 0x8000 + BOOT.stat().st_size)]
+    assert [(s, e, access) for s, e, access, what in regions if what.startswith("boot image")] \
+        == [(0x8000, 0x8000 + BOOT.stat().st_size, "rwx kernel")]
+    assert [access for _, _, access, what in regions if what.startswith("page 0")] == ["rw- user"]
+    assert [access for _, _, access, what in regions if what.startswith("page tables")] == \
+        ["--- unmapped"]
     assert all(a[1] <= b[0] for a, b in zip(regions, regions[1:])), "regions overlap"
     assert regions[-1][1] == 8 << 20  # the stack ends at the end of guest memory
+    assert regions[-1][2] == "rw- user"
     assert not (tmp_path / "ay_caramba").exists()  # nothing ran

@@ -30,3 +30,10 @@ check privilege_level /kit/solutions/vm_manager /kit/programs/privilege_level
 check wild_store /kit/solutions/vm_manager /kit/programs/wild_store
 check user_hlt /kit/solutions/vm_manager /kit/programs/user_hlt
 check vector_sum /kit/solutions/vm_manager /kit/programs/vector_sum
+check thread_pointer /kit/solutions/vm_manager /kit/programs/thread_pointer
+check null_write /kit/solutions/vm_manager /kit/programs/null_write
+check rodata_write /kit/solutions/vm_manager /kit/programs/rodata_write
+check forge_out /kit/solutions/vm_manager /kit/programs/forge_exception out
+check forge_jump /kit/solutions/vm_manager /kit/programs/forge_exception jump
+check arch_prctl_no_op /kit/variants/arch_prctl_no_op --boot /kit/vm_src/boot.bin /kit/vm_src/app
+check arch_prctl_enosys /kit/variants/arch_prctl_enosys --boot /kit/vm_src/boot.bin /kit/vm_src/app

@@ -11,25 +11,40 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BUILD, KIT, LAB_APP, PROGRAMS, native_run, native_strace, run
+from helpers import ARCH_PRCTL, BUILD, KIT, LAB_APP, PROGRAMS, native_run, native_strace, run
 
 HERE = Path(__file__).resolve().parent
 
 BOOT_TIMEOUT = 240  # seconds: boot plus every check, with room for a slow machine
 
+HOSTILE = KIT / "tests" / "hostile" / "programs"
+# The programs the checks run: name -> (source, musl-gcc flags besides -static -O3).
+GUEST_PROGRAMS = {
+    **{name: (PROGRAMS / f"{name}.c", []) for name in
+       ["exit_status", "privilege_level", "wild_store", "user_hlt", "vector_sum"]},
+    "thread_pointer": (PROGRAMS / "thread_pointer.c", ["-nostdlib", "-fno-stack-protector"]),
+    **{name: (HOSTILE / f"{name}.c", []) for name in
+       ["null_write", "rodata_write", "forge_exception"]},
+}
+
 
 @pytest.fixture(scope="module")
-def payload(tmp_path_factory):
-    """The static binaries and the check script, laid out as the kit's build/ is."""
+def payload(tmp_path_factory, reference_variant):
+    """The static binaries and the check script, laid out as the kit's build/ is,
+    with the programs and the reference's variants the checks run."""
     root = tmp_path_factory.mktemp("payload")
     for part in ["lab2/vm_manager", "solutions/vm_manager", "vm_src/boot.bin", "vm_src/app"]:
         (root / part).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(BUILD / part, root / part)
     (root / "programs").mkdir()
-    for name in ["exit_status", "privilege_level", "wild_store", "user_hlt", "vector_sum"]:
-        result = run(["musl-gcc", "-static", "-O3", "-o", root / "programs" / name,
-                      PROGRAMS / f"{name}.c"], cwd=root)
+    for name, (source, flags) in GUEST_PROGRAMS.items():
+        result = run(["musl-gcc", "-static", "-O3", *flags, "-o", root / "programs" / name,
+                      source], cwd=root)
         assert result.returncode == 0, result.stderr
+    (root / "variants").mkdir()
+    for name, answer in [("arch_prctl_no_op", "result = 0;"),
+                         ("arch_prctl_enosys", "result = -ENOSYS;")]:
+        shutil.copy2(reference_variant(name, ARCH_PRCTL, answer), root / "variants" / name)
     shutil.copy2(HERE / "checks.sh", root / "checks.sh")
     return root
 
@@ -56,7 +71,7 @@ def checks(payload):
                          "status": status}
     # For the log of make test-hw: what the VMM said about its ring in the machine.
     for line in results.get("reference", {}).get("stderr", "").splitlines():
-        if "ring" in line:
+        if line.startswith("vm_manager: ring"):
             print(f"\n  emulated AMD-V machine: {line}", end="")
     return results
 
@@ -125,6 +140,49 @@ def test_hlt_in_user_mode_is_a_general_protection_fault(checks):
     assert result["status"] == 125
     assert re.match(r"vm_manager: guest general protection fault \(#GP\) \(error code 0x0\) "
                     r"at RIP 0x4[0-9a-f]+ in user mode \(ring 3\)", result["stderr"]), result
+    assert "the program executed hlt, which is not a system call" in result["stderr"]
+
+
+def test_page_0_is_unmapped_once_the_program_sets_its_thread_pointer_in_ring_3(checks):
+    result = result_of(checks, "thread_pointer")
+    assert result["status"] == 125, result  # 1: the second read of page 0 worked
+    assert result["stderr"].startswith("vm_manager: guest page fault: read from 0x28 (not "
+                                       "present) at RIP 0x4"), result
+
+
+def test_null_pointer_and_rodata_writes_fault_in_ring_3(checks):
+    null, rodata = result_of(checks, "null_write"), result_of(checks, "rodata_write")
+    assert re.match(r"vm_manager: guest page fault: write to 0x0 \(not present\) .* in user "
+                    r"mode \(ring 3\); a NULL pointer", null["stderr"]), null
+    assert re.match(r"vm_manager: guest page fault: write to 0x402[0-9a-f]+ \(protection "
+                    r"violation\) .* in user mode \(ring 3\); the address is in a program "
+                    r"segment 0x402000-0x402[0-9a-f]+ \(r-- user\), which is read-only",
+                    rodata["stderr"]), rodata
+
+
+def test_ring_3_cannot_forge_an_exception_report(checks):
+    out, jump = result_of(checks, "forge_out"), result_of(checks, "forge_jump")
+    assert out["stderr"].startswith("vm_manager: guest general protection fault (#GP)"), out
+    assert re.match(r"vm_manager: guest page fault: read from 0x8020 \(protection violation\) "
+                    r".*the boot image .*which only ring 0 may use", jump["stderr"]), jump
+    assert "details come from the guest" not in out["stderr"] + jump["stderr"]
+
+
+def test_arch_prctl_as_a_no_op_runs_the_lab_program_exactly_in_ring_3(checks, native):
+    # Page 0 stays the thread area for ring 3 too: musl reads its canary at FS:0x28.
+    expected, files = native
+    result = result_of(checks, "arch_prctl_no_op")
+    assert result["status"] == 0, result
+    assert result["stdout"].splitlines() == expected
+    assert result["files"] == files
+
+
+def test_arch_prctl_refused_is_explained_in_ring_3(checks):
+    result = result_of(checks, "arch_prctl_enosys")
+    assert result["status"] == 125, result
+    assert result["stderr"].startswith("vm_manager: guest general protection fault (#GP)")
+    assert "arch_prctl(ARCH_SET_FS) fails (RAX holds the last result, -38: -ENOSYS)" \
+        in result["stderr"]
 
 
 def test_sse_instructions_run_in_ring_3(checks, build_program, tmp_path):

@@ -35,6 +35,7 @@ std::vector<std::byte> make_image(uint64_t load_address, std::size_t size = 256)
     std::memcpy(header.signature, "SCRATCHV", sizeof header.signature);
     header.load_address = load_address;
     header.syscall_entry = load_address + sizeof header;
+    header.exception_report = load_address + sizeof header + 1;
     std::memcpy(image.data(), &header, std::min(size, sizeof header));
     return image;
 }
@@ -67,9 +68,9 @@ TEST_F(BootImageTest, RejectsAnImageWithoutTheSignature)
     EXPECT_TRUE(refuses(image, "SCRATCHV"));
 }
 
-TEST_F(BootImageTest, RejectsALoadAddressOverThePageTables)
+TEST_F(BootImageTest, RejectsALoadAddressLeavingNoRoomForTheExceptionStack)
 {
-    EXPECT_TRUE(refuses(make_image(kPageTablesEnd - 8), "must lie between"));
+    EXPECT_TRUE(refuses(make_image(kBootImageLowest - 8), "must lie between"));
     EXPECT_TRUE(refuses(make_image(0), "must lie between"));
 }
 
@@ -89,9 +90,18 @@ TEST_F(BootImageTest, RejectsASyscallEntryOutsideTheImage)
     }
 }
 
+TEST_F(BootImageTest, RejectsAnExceptionReportOutsideTheImage)
+{
+    std::vector<std::byte> image = make_image(kBootImage);
+    for (uint64_t report : {uint64_t{0}, kBootImage, kBootImage + image.size(), UINT64_MAX}) {
+        std::memcpy(image.data() + offsetof(BootHeader, exception_report), &report, sizeof report);
+        EXPECT_TRUE(refuses(image, "exception report")) << report;
+    }
+}
+
 TEST_F(BootImageTest, AcceptsAnImageFillingTheBootAreaExactly)
 {
-    EXPECT_EQ(vmm::load_boot_image(memory, make_image(kPageTablesEnd)).address, kPageTablesEnd);
+    EXPECT_EQ(vmm::load_boot_image(memory, make_image(kBootImageLowest)).address, kBootImageLowest);
     EXPECT_EQ(vmm::load_boot_image(memory, make_image(kBootImageEnd - 256)).address,
               kBootImageEnd - 256);
 }
@@ -145,8 +155,11 @@ TEST(BootImageDriftTest, RealBootBinMatchesBootHeader)
     const vmm::LoadedBootImage loaded = vmm::load_boot_image_file(memory, path);
     EXPECT_EQ(loaded.address, kBootImage);
     EXPECT_EQ(loaded.size, image.size());
-    // syscall_entry is `hlt` (0xf4), what every system call of the program executes.
+    // syscall_entry is `hlt` (0xf4), what every system call of the program executes;
+    // exception_report is `out 0xe0, al` (0xe6 0xe0), how boot.asm reports an exception.
     EXPECT_EQ(image.at(loaded.syscall_entry - kBootImage), std::byte{0xf4});
+    EXPECT_EQ(image.at(loaded.exception_report - kBootImage), std::byte{0xe6});
+    EXPECT_EQ(image.at(loaded.exception_report + 1 - kBootImage), std::byte{kExceptionPort});
 }
 
 } // namespace

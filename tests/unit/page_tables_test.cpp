@@ -1,76 +1,201 @@
-// Unit tests for the identity page tables: PML4 -> PDPT -> one page directory of 2 MiB pages.
+// Unit tests for the identity page tables: two address spaces, the same but
+// for page 0, each page with the access Linux would give it.
 #include "error.hpp"
 #include "guest_layout.hpp"
 #include "page_tables.hpp"
+#include "test_support.hpp"
+
+#include <elf.h>
 
 #include <gtest/gtest.h>
+
+#include <optional>
 
 namespace {
 
 using namespace vmm::layout;
 using vmm::GuestMemory;
+using vmm::kPteLargePage;
+using vmm::kPteNoExecute;
+using vmm::kPtePresent;
+using vmm::kPteUser;
+using vmm::kPteWritable;
 
-constexpr uint64_t kTableFlags = vmm::kPtePresent | vmm::kPteWritable | vmm::kPteUser;
-constexpr uint64_t kPageFlags = kTableFlags | vmm::kPteLargePage;
+const vmm::LoadedBootImage kBoot{kBootImage, 0x4e6, kBootImage + 0x135, kBootImage + 0x211};
+
+// The lab program's segments, as musl-gcc -static links it.
+vmm::LoadedProgram lab_program()
+{
+    return {0x40107c,
+            0x400040,
+            56,
+            4,
+            {{0x400000, 0x190, PF_R},
+             {0x401000, 0xa9c, PF_R | PF_X},
+             {0x402000, 0x70, PF_R},
+             {0x403fd0, 0x2b0, PF_R | PF_W}}};
+}
 
 uint64_t entry(GuestMemory& memory, uint64_t table, uint64_t index)
 {
     return memory.read_u64(table + index * 8, "page-table entry");
 }
 
-TEST(PageTablesTest, ReturnsThePml4Address)
+// The CPU's walk from a PML4 to the entry that maps `address` (SDM vol. 3A,
+// 4.5): the last-level entry, or nothing when a level is not present.
+struct Walk {
+    uint64_t entry;
+    bool large; // a 2 MiB page, mapped by the page directory itself
+};
+std::optional<Walk> walk(GuestMemory& memory, uint64_t pml4, uint64_t address)
 {
-    GuestMemory memory(8 * MiB);
-    EXPECT_EQ(vmm::build_identity_page_tables(memory), kPml4);
-}
-
-TEST(PageTablesTest, Pml4EntryZeroPointsAtThePdpt)
-{
-    GuestMemory memory(8 * MiB);
-    vmm::build_identity_page_tables(memory);
-    EXPECT_EQ(entry(memory, kPml4, 0), kPdpt | kTableFlags);
-    EXPECT_EQ(entry(memory, kPml4, 1), 0u);
-}
-
-TEST(PageTablesTest, PdptEntryZeroPointsAtThePageDirectory)
-{
-    GuestMemory memory(8 * MiB);
-    vmm::build_identity_page_tables(memory);
-    EXPECT_EQ(entry(memory, kPdpt, 0), kPageDirectory | kTableFlags);
-    EXPECT_EQ(entry(memory, kPdpt, 1), 0u);
-}
-
-TEST(PageTablesTest, EightMiBMapsFourLargePagesToThemselves)
-{
-    GuestMemory memory(8 * MiB);
-    vmm::build_identity_page_tables(memory);
-    for (uint64_t i = 0; i < 4; ++i) {
-        EXPECT_EQ(entry(memory, kPageDirectory, i), (i * 2 * MiB) | kPageFlags)
-            << "PD[" << i << "]";
+    constexpr uint64_t kAddressBits = 0x000ffffffffff000;
+    uint64_t table = pml4;
+    for (int shift : {39, 30, 21, 12}) {
+        const uint64_t e = entry(memory, table, (address >> shift) & 511);
+        if ((e & kPtePresent) == 0) {
+            return std::nullopt;
+        }
+        if (shift == 12 || (shift == 21 && (e & kPteLargePage))) {
+            EXPECT_EQ(e & kAddressBits & ~((uint64_t{1} << shift) - 1),
+                      address & ~((uint64_t{1} << shift) - 1))
+                << "not an identity map at " << address;
+            return Walk{e, shift == 21};
+        }
+        EXPECT_EQ(e & (kPteWritable | kPteUser | kPteNoExecute), kPteWritable | kPteUser)
+            << "a table entry must leave the decision to the last level";
+        table = e & kAddressBits;
     }
-    EXPECT_EQ(entry(memory, kPageDirectory, 4), 0u) << "mapped past the end of guest memory";
+    return std::nullopt;
 }
 
-TEST(PageTablesTest, OneGiBFillsAllFiveHundredTwelveEntries)
+// "rwxu": what the walk allows at `address`; "" when nothing is mapped.
+std::string access(GuestMemory& memory, uint64_t pml4, uint64_t address)
 {
-    GuestMemory memory(1 * GiB);
-    vmm::build_identity_page_tables(memory);
-    for (uint64_t i = 0; i < 512; ++i) {
-        ASSERT_EQ(entry(memory, kPageDirectory, i), (i * 2 * MiB) | kPageFlags)
-            << "PD[" << i << "]";
+    const std::optional<Walk> found = walk(memory, pml4, address);
+    if (!found) {
+        return "";
+    }
+    return std::string("r") + (found->entry & kPteWritable ? "w" : "-") +
+           (found->entry & kPteNoExecute ? "-" : "x") + (found->entry & kPteUser ? "u" : "k");
+}
+
+class PageTablesTest : public testing::Test {
+  protected:
+    GuestMemory memory{8 * MiB};
+    vmm::LoadedProgram program = lab_program();
+};
+
+TEST_F(PageTablesTest, StartsOnTheStartupAddressSpaceAndEndsWhereTheTablesEnd)
+{
+    const vmm::PageTables tables = vmm::build_identity_page_tables(memory, kBoot, program);
+    EXPECT_EQ(tables.startup_pml4, kStartupPml4);
+    EXPECT_EQ(kProgramPml4, kStartupPml4 + kPageSize);
+    // Two PML4s; in each address space a PDPT, a page directory, and a page
+    // table for the first 2 MiB, for the program's 2 MiB and for the stack's.
+    EXPECT_EQ(tables.end, kPageTables + (2 + 2 * 5) * kPageSize);
+}
+
+TEST_F(PageTablesTest, PageZeroIsMappedOnlyInTheStartupAddressSpace)
+{
+    vmm::build_identity_page_tables(memory, kBoot, program);
+    EXPECT_EQ(access(memory, kStartupPml4, 0x28), "rw-u") << "musl reads its canary at FS:0x28";
+    EXPECT_EQ(access(memory, kProgramPml4, 0x28), "") << "a NULL pointer must fault";
+}
+
+TEST_F(PageTablesTest, SegmentsGetTheirElfAccessForRing3)
+{
+    vmm::build_identity_page_tables(memory, kBoot, program);
+    for (uint64_t pml4 : {kStartupPml4, kProgramPml4}) {
+        EXPECT_EQ(access(memory, pml4, 0x400000), "r--u") << "ELF and program headers";
+        EXPECT_EQ(access(memory, pml4, 0x401a9b), "r-xu") << ".text";
+        EXPECT_EQ(access(memory, pml4, 0x402000), "r--u") << ".rodata";
+        EXPECT_EQ(access(memory, pml4, 0x403fd0), "rw-u") << ".data: its whole first page";
+        EXPECT_EQ(access(memory, pml4, 0x404fff), "rw-u") << ".bss, up to the end of its page";
     }
 }
 
-TEST(PageTablesTest, SizeNotAMultipleOfTwoMiBThrows)
+TEST_F(PageTablesTest, BootAsmsPagesAreForRing0Only)
 {
-    GuestMemory memory(3 * MiB);
-    EXPECT_THROW(vmm::build_identity_page_tables(memory), vmm::VmmError);
+    vmm::build_identity_page_tables(memory, kBoot, program);
+    for (uint64_t pml4 : {kStartupPml4, kProgramPml4}) {
+        EXPECT_EQ(access(memory, pml4, kExceptionStack), "rw-k");
+        EXPECT_EQ(access(memory, pml4, kBootImage - 8), "rw-k");
+        EXPECT_EQ(access(memory, pml4, kBootImage), "rwxk");
+        EXPECT_EQ(access(memory, pml4, kBootImage + 0x4e5), "rwxk");
+    }
 }
 
-TEST(PageTablesTest, SizeAboveOneGiBThrows)
+TEST_F(PageTablesTest, TheStackIsWritableAndNotExecutable)
 {
-    GuestMemory memory(1 * GiB + 2 * MiB);
-    EXPECT_THROW(vmm::build_identity_page_tables(memory), vmm::VmmError);
+    vmm::build_identity_page_tables(memory, kBoot, program);
+    EXPECT_EQ(access(memory, kProgramPml4, 8 * MiB - kStackReserve), "rw-u");
+    EXPECT_EQ(access(memory, kProgramPml4, 8 * MiB - 8), "rw-u");
+}
+
+TEST_F(PageTablesTest, NothingElseIsMapped)
+{
+    vmm::build_identity_page_tables(memory, kBoot, program);
+    for (uint64_t address :
+         {kBootImage + 0x1000, kPageTables, kProgramPml4, kProgramLowest, uint64_t{0x3fffff},
+          uint64_t{0x405000}, 2 * MiB, 8 * MiB - kStackReserve - 1, 8 * MiB, 1 * GiB - 1}) {
+        EXPECT_EQ(access(memory, kStartupPml4, address), "") << std::hex << address;
+        EXPECT_EQ(access(memory, kProgramPml4, address), "") << std::hex << address;
+    }
+}
+
+TEST_F(PageTablesTest, SegmentsSharingAPageShareTheirAccess)
+{
+    program.segments = {{0x400000, 0x1800, PF_R | PF_X}, {0x401800, 0x100, PF_R | PF_W}};
+    vmm::build_identity_page_tables(memory, kBoot, program);
+    EXPECT_EQ(access(memory, kProgramPml4, 0x400000), "r-xu");
+    EXPECT_EQ(access(memory, kProgramPml4, 0x401000), "rwxu") << "either segment may use it";
+}
+
+TEST_F(PageTablesTest, TwoMiBOfOneAccessIsOneLargePage)
+{
+    program.segments = {{2 * MiB, 2 * MiB, PF_R | PF_W}, {4 * MiB, 0x1000, PF_R | PF_X}};
+    vmm::build_identity_page_tables(memory, kBoot, program);
+    const std::optional<Walk> data = walk(memory, kProgramPml4, 3 * MiB);
+    ASSERT_TRUE(data);
+    EXPECT_TRUE(data->large);
+    EXPECT_EQ(access(memory, kProgramPml4, 3 * MiB), "rw-u");
+    const std::optional<Walk> text = walk(memory, kProgramPml4, 4 * MiB);
+    ASSERT_TRUE(text);
+    EXPECT_FALSE(text->large) << "4 KiB pages where access changes within 2 MiB";
+}
+
+TEST_F(PageTablesTest, OneGiBMapsAGiantSegmentWithLargePages)
+{
+    GuestMemory big(1 * GiB);
+    program.segments = {{2 * MiB, 1 * GiB - 4 * MiB, PF_R | PF_W}};
+    const vmm::PageTables tables = vmm::build_identity_page_tables(big, kBoot, program);
+    EXPECT_EQ(tables.end, kPageTables + (2 + 2 * 4) * kPageSize) << "first 2 MiB and the stack's";
+    EXPECT_EQ(access(big, kProgramPml4, 512 * MiB), "rw-u");
+    EXPECT_EQ(access(big, kProgramPml4, 1 * GiB - 8), "rw-u");
+}
+
+TEST_F(PageTablesTest, TooManyMixedRegionsAreRefused)
+{
+    GuestMemory big(1 * GiB);
+    program.segments.clear();
+    for (uint64_t region = 1; region < 500; ++region) {
+        program.segments.push_back({region * 2 * MiB, 0x1000, PF_R});
+    }
+    EXPECT_TRUE(throws_naming([&] { vmm::build_identity_page_tables(big, kBoot, program); },
+                              "more page tables than fit"));
+}
+
+TEST_F(PageTablesTest, SizeNotAMultipleOfTwoMiBThrows)
+{
+    GuestMemory odd(3 * MiB);
+    EXPECT_THROW(vmm::build_identity_page_tables(odd, kBoot, program), vmm::VmmError);
+}
+
+TEST_F(PageTablesTest, SizeAboveOneGiBThrows)
+{
+    GuestMemory huge(1 * GiB + 2 * MiB);
+    EXPECT_THROW(vmm::build_identity_page_tables(huge, kBoot, program), vmm::VmmError);
 }
 
 } // namespace

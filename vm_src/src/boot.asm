@@ -4,7 +4,8 @@
 ; mode with CS:IP = 0000:BOOT_ADDRESS and lets it run. This code then:
 ;   1. switches to 32-bit protected mode (a GDT and CR0.PE),
 ;   2. switches to 64-bit long mode (CR4.PAE, the VMM's page tables in CR3,
-;      EFER.LME, CR0.PG) and enables SSE, which musl's code uses,
+;      EFER.LME, CR0.PG), makes the pages' permissions hold (CR0.WP, EFER.NXE)
+;      and enables SSE, which musl's code uses,
 ;   3. installs an IDT, so that an exception in the program (a page fault, an
 ;      invalid opcode, ...) is reported to the VMM instead of resetting the vCPU,
 ;   4. programs the syscall MSRs so that the program's `syscall` instruction
@@ -25,7 +26,7 @@ BOOT_ADDRESS    equ 0x8000          ; below 64 KiB, so real mode reaches it with
 ; Guest exceptions are reported to the VMM by writing to this I/O port: the
 ; VMM sees a KVM_EXIT_IO and reads the exception's stack frame (see below).
 EXCEPTION_PORT  equ 0xE0
-EXCEPTION_STACK equ BOOT_ADDRESS    ; top of the 16 KiB below the boot image (guest_layout.hpp)
+EXCEPTION_STACK equ BOOT_ADDRESS    ; the exception stack grows down from here (guest_layout.hpp)
 
 ; GDT selectors (index * 8, plus the requested privilege level in bits 0-1).
 KERNEL32_CS     equ 0x08            ; 32-bit code, ring 0: used only while booting
@@ -41,6 +42,7 @@ CR0_PE          equ 1 << 0          ; protection enable
 CR0_MP          equ 1 << 1          ; monitor coprocessor: with TS, makes wait/fwait trap (needed for SSE)
 CR0_EM          equ 1 << 2          ; x87 emulation: must be clear, or every SSE instruction raises #UD
 CR0_NE          equ 1 << 5          ; report x87 errors as exceptions (#MF), not through an external pin
+CR0_WP          equ 1 << 16         ; write protect: read-only pages are read-only for ring 0 too
 CR0_NW          equ 1 << 29         ; not write-through; set at reset, together with CD
 CR0_CD          equ 1 << 30         ; cache disable: set at reset (SDM vol. 3A, 9.1.1)
 CR0_PG          equ 1 << 31         ; paging
@@ -50,6 +52,7 @@ CR4_OSXMMEXCPT  equ 1 << 10         ; the OS handles SIMD exceptions (#XM) inste
 MSR_EFER        equ 0xC0000080      ; extended feature enable register
 EFER_SCE        equ 1 << 0          ; syscall/sysret enable
 EFER_LME        equ 1 << 8          ; long mode enable (becomes active when CR0.PG is set)
+EFER_NXE        equ 1 << 11         ; no-execute enable: bit 63 of a page-table entry forbids running code there
 MSR_STAR        equ 0xC0000081      ; segment selectors loaded by syscall and sysret
 MSR_LSTAR       equ 0xC0000082      ; RIP loaded by syscall in 64-bit mode
 MSR_SFMASK      equ 0xC0000084      ; RFLAGS bits cleared by syscall
@@ -67,6 +70,7 @@ header:
     db "SCRATCHV"                   ; signature: "this file is a ScratchVM boot image"
     dq BOOT_ADDRESS                 ; where this image must be loaded (see `org`)
     dq syscall_entry                ; where the program's system calls execute `hlt` (see below)
+    dq exception_report             ; where exceptions are reported with `out` (see below)
 program_entry:  dq 0                ; filled by the VMM: the program's ELF entry point
 program_stack:  dq 0                ; filled by the VMM: RSP at the program's start (argc)
 page_tables:    dq 0                ; filled by the VMM: physical address of the PML4
@@ -105,14 +109,19 @@ start32:
     mov eax, [page_tables]          ; the VMM built an identity map: virtual == physical
     mov cr3, eax                    ; (the PML4 lies below 4 GiB, so 32 bits are enough)
 
+    ; The VMM maps each page with the permissions Linux would give it (read-only
+    ; .rodata, no code on the stack, ...). EFER.NXE makes the no-execute bit of
+    ; the page tables mean something, and CR0.WP makes ring 0 obey read-only
+    ; pages: where KVM cannot run the program in ring 3, it runs in ring 0 (see
+    ; the end of this file). Every processor with VT-x or AMD-V has NX.
     mov ecx, MSR_EFER
     rdmsr
-    or eax, EFER_LME | EFER_SCE     ; long mode, and the syscall instruction
+    or eax, EFER_LME | EFER_SCE | EFER_NXE  ; long mode, the syscall instruction, no-execute pages
     wrmsr
 
     mov eax, cr0
     and eax, ~(CR0_EM | CR0_CD | CR0_NW)  ; SSE instructions execute; caches on, as after a BIOS
-    or eax, CR0_PG | CR0_MP | CR0_NE  ; paging on: with EFER.LME set, this activates long mode
+    or eax, CR0_PG | CR0_WP | CR0_MP | CR0_NE  ; paging on: with EFER.LME set, this activates long mode
     mov cr0, eax
     jmp KERNEL_CS:start64           ; loading a 64-bit code segment leaves compatibility mode
 
@@ -209,7 +218,10 @@ syscall_return: dq 0                ; set at boot: return_to_ring3 or return_to_
 ;           RIP, CS, RFLAGS, RSP, SS   pushed by the CPU: where the program was
 ;
 ; The `out` makes the vCPU exit (KVM_EXIT_IO). The VMM reads this frame from
-; guest memory at RSP, explains the exception and ends the run.
+; guest memory at RSP, explains the exception and ends the run. It believes a
+; report only from this `out` (its address is in the header), in ring 0, with
+; RSP where the stubs leave it: the program cannot write to this port from
+; ring 3 (`out` is privileged), nor reach this code or its stack (kernel pages).
 ; ---------------------------------------------------------------------------
 %macro exception_stub 1
 exception_%1:

@@ -22,6 +22,7 @@
 
 #include "vmm.hpp"
 
+#include <asm/prctl.h>
 #include <linux/limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -77,18 +78,19 @@ int run_vm(const Options& options)
     GuestMemory memory(options.memory_size);
     vm.map_memory(memory);
 
-    // 3. Fill it: the boot code, identity page tables, the program, its stack.
+    // 3. Fill it: the boot code, the program, the page tables that map them
+    //    (each page with the access Linux would give it), the program's stack.
     const LoadedBootImage boot = load_boot_image_file(memory, options.boot_image);
-    const uint64_t page_tables = build_identity_page_tables(memory);
     const LoadedProgram program = load_elf_file(memory, options.arguments[0]);
+    const PageTables page_tables = build_identity_page_tables(memory, boot, program);
     const uint64_t stack = build_initial_stack(memory, memory.size(), program,
                                                {options.arguments, {}, host_random_bytes()});
 
     // 4. Tell boot.asm where the program starts and in which ring it runs.
     const RingChoice ring = choose_ring(options.ring);
     write_boot_parameters(memory, boot.address,
-                          {program.entry, stack, page_tables, ring.ring == 3});
-    const MemoryMapInputs map{memory.size(), boot.address, boot.size, program, stack};
+                          {program.entry, stack, page_tables.startup_pml4, ring.ring == 3});
+    const MemoryMapInputs map{memory.size(), boot, page_tables, program, stack};
     if (options.memory_map) {
         print_memory_map(stdout, map);
         return 0;
@@ -115,13 +117,16 @@ int run_vm(const Options& options)
     confine_vmm(options.seccomp);
 
     // 8. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
+    //    An exit the VMM does not expect ends the run with a crash report.
+    const CrashContext crash{memory, map, ring, options.verbose};
     for (;;) {
         vcpu.run();
         control.after_exit(vcpu); // counts exits; stops on Ctrl-C, --timeout, --max-exits
         switch (vcpu.exit_reason()) {
         case KVM_EXIT_HLT:
-            // The guest executed `hlt`. Only boot.asm's syscall entry does that,
-            // so each KVM_EXIT_HLT is one system call of the program.
+            // The guest executed `hlt`: boot.asm's syscall entry does, once for
+            // each system call of the program. Any other `hlt` is a crash.
+            check_system_call(vcpu, crash);
             //! BEGIN SOLUTION
             if (std::optional<int> exit_status = handle_syscall(vcpu, {memory, files, trace})) {
                 return *exit_status;
@@ -135,7 +140,7 @@ int run_vm(const Options& options)
         case KVM_EXIT_INTR:
             break; // a signal interrupted KVM_RUN, and it was not a reason to stop
         default:
-            throw GuestCrash(vcpu, memory, ring, options.verbose);
+            throw GuestCrash(vcpu, crash);
         }
     }
 }
@@ -164,9 +169,9 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
         guest.trace.exit(regs.rdi);
         return static_cast<int>(regs.rdi & 0xff); // a parent sees the low 8 bits, as on Linux
     case SYS_arch_prctl:
-        // musl's start-up sets its thread pointer (ARCH_SET_FS). This program
-        // has one thread and no thread-local variables: nothing to do.
-        result = 0;
+        // musl's start-up sets its thread pointer: the vCPU's FS base. This
+        // also unmaps page 0, which stood in for it (see thread_pointer.hpp).
+        result = regs.rdi == ARCH_SET_FS ? set_thread_pointer(vcpu, regs.rsi) : -EINVAL;
         break;
     case SYS_set_tid_address:
         // musl's start-up; the result is the thread id. The guest's only thread is 1.
