@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make_handout.sh OUT.tar.gz: packs the student handout (make handout).
+# make_handout.sh OUT.tar.gz [PROGRAM]: packs the student handout (make handout).
+# PROGRAM is the lab program it carries, prebuilt: by default the kit's own,
+# build/vm_src/app; make variants packs each student's own program instead.
 #
 # What students get: the engine, the skeleton, boot.asm, the lab program
 # prebuilt (its source stays with the instructor: Step 3 is to guess it), the
@@ -10,6 +12,7 @@ set -euo pipefail
 out=$(realpath -m "$1")
 kit=$(cd "$(dirname "$0")/.." && pwd)
 build=${KIT_BUILD:-$kit/build}
+program=$(realpath -m "${2:-$build/vm_src/app}")
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 top=$stage/lab2-handout
@@ -34,10 +37,13 @@ copy() {
 copy .clang-format tools/build.mk tools/deps.sh vm_src/src/boot.asm \
     handouts/lab2.md handouts/style.css
 copy $(kit_files vm_manager lab2 emulated handouts/figures | grep -v '\.py$')
-copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/gradescope/')
+# The grader's public part: not its hidden programs, its tests, the Gradescope
+# packer, nor the instructors' variants and similarity check.
+copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/gradescope/' \
+    -e '^grader/variants/' -e '^grader/similarity/')
 cp handouts/student/Makefile "$top/Makefile"
 cp handouts/student/README.md "$top/README.md"
-cp "$build/vm_src/app" "$top/vm_src/app"
+cp "$program" "$top/vm_src/app"
 cp "$build/handouts/lab2.html" "$top/handouts/lab2.html"
 
 mkdir -p "$(dirname "$out")"
