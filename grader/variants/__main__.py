@@ -3,13 +3,12 @@
     python3 -m grader.variants ROSTER [--out dist/variants] [--secret FILE]
 """
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 from .. import roster
 from .build import KIT, BuildError
-from .outputs import generate
+from .outputs import generate, read_roster
 from .secret_file import DEFAULT_PATH, SecretError, secret
 
 
@@ -24,17 +23,18 @@ def main(argv=None):
     secret_path = Path(args.secret)
     is_new = not secret_path.exists()
     try:
+        students = read_roster(args.roster)
         key = secret(secret_path)
         if is_new:
             print(f"A new secret was made in {secret_path}. Keep it, and a copy of it, for the "
                   "whole term: the same secret gives the same programs, and grading needs it. "
                   "Never hand it out.")
         print(f"Variants of {args.roster}, into {args.out}:")
-        manifest = generate(args.roster, args.out, key)
+        manifest = generate(students, args.out, key)
     except (roster.RosterError, SecretError) as error:
         print(f"make variants: {error}", file=sys.stderr)
         return 2
-    except (BuildError, subprocess.CalledProcessError) as error:
+    except BuildError as error:
         print(f"make variants: {error}", file=sys.stderr)
         return 1
     print(f"{len(manifest['students'])} students: hand each one their own "

@@ -15,9 +15,8 @@ import subprocess
 from pathlib import Path
 
 from .. import roster
-from .build import build
+from .build import KIT, BuildError, build
 from .program import variant
-from .build import KIT
 
 MANIFEST = "manifest.json"
 HANDOUT = "lab2-handout.tar.gz"
@@ -33,20 +32,21 @@ def secret_id(key):
     return hashlib.sha256(b"lab2 variants secret id\0" + key).hexdigest()[:16]
 
 
-def check_names(students, roster_path):
+def read_roster(path):
+    """{name: roster.Student} of a roster whose names can all be folder names."""
+    students = roster.read(path)
     for name in students:
         if not FOLDER_NAME.fullmatch(name):
             raise roster.RosterError(
-                f"{roster_path}: the student name {name!r} cannot be a folder name (use letters, "
+                f"{path}: the student name {name!r} cannot be a folder name (use letters, "
                 "digits and . _ @ + -, not starting with a dot): it must be the name of the "
                 "student's folder or archive in SUBMISSIONS")
+    return students
 
 
-def generate(roster_path, out, key, log=print):
-    """Writes every student's program, source and handout, then the manifest.
-    Returns the manifest (a dict)."""
-    students = roster.read(roster_path)
-    check_names(students, roster_path)
+def generate(students, out, key, log=print):
+    """Writes the program, source and handout of every student (a dict of
+    roster.Student), then the manifest. Returns the manifest (a dict)."""
     out = Path(out)
     entries = {}
     for number, student in enumerate(students.values(), start=1):
@@ -55,8 +55,7 @@ def generate(roster_path, out, key, log=print):
         program = variant(key, student.name)
         (folder / "app.c").write_text(program.source)
         build(program, folder / "app")
-        subprocess.run([str(MAKE_HANDOUT), str(folder / HANDOUT), str(folder / "app")],
-                       check=True, stdout=subprocess.DEVNULL)
+        pack(folder / "app", folder / HANDOUT)
         entries[student.name] = {
             "email": student.email, "sid": student.sid,
             "program": f"{student.name}/app",
@@ -66,6 +65,14 @@ def generate(roster_path, out, key, log=print):
     manifest = {"secret_id": secret_id(key), "students": entries}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def pack(program, tarball):
+    """The student handout of make handout, with `program` as its lab program."""
+    result = subprocess.run([str(MAKE_HANDOUT), str(tarball), str(program)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(f"tools/make_handout.sh could not pack {tarball}:\n{result.stderr}")
 
 
 def read_manifest(out):
