@@ -24,9 +24,9 @@ sha256 says which). secret_id(key) tells which secret a manifest was made
 with.
 """
 from .build import BuildError, build
-from .outputs import read_manifest, secret_id
+from .outputs import read_manifest
 from .program import File, Variant, variant
-from .secret_file import SecretError, secret
+from .secret_file import SecretError, secret, secret_id
 
 __all__ = ["BuildError", "File", "SecretError", "Variant", "build", "read_manifest", "secret",
            "secret_id", "variant"]

@@ -17,19 +17,13 @@ from pathlib import Path
 from .. import roster
 from .build import KIT, BuildError, build
 from .program import variant
+from .secret_file import secret_id
 
 MANIFEST = "manifest.json"
 HANDOUT = "lab2-handout.tar.gz"
 MAKE_HANDOUT = KIT / "tools" / "make_handout.sh"
 # A student's name becomes a folder name: no slash, no leading dot.
 FOLDER_NAME = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*")
-
-
-def secret_id(key):
-    """A short name for a secret that reveals nothing of it: the manifest
-    records it, so that grading can tell whether it has the secret that made
-    the programs."""
-    return hashlib.sha256(b"lab2 variants secret id\0" + key).hexdigest()[:16]
 
 
 def read_roster(path):
