@@ -21,6 +21,8 @@ help:
 	@echo "make check          check YOUR lab2/ as the grader would: test by test, then a score"
 	@echo "make grade SUBMISSIONS=dir   grade a class (grader/README.md)"
 	@echo "make gradescope     pack the Gradescope autograder"
+	@echo "make variants ROSTER=file   one lab program and handout per student (dist/variants/)"
+	@echo "make similarity SUBMISSIONS=dir   the most similar submissions, and Dolos's report"
 	@echo "make test           build everything and run all the tests"
 	@echo "make test-hw        the ring-3 tests, in the emulated machine (part of make test)"
 	@echo "make test SANITIZE=1   the same tests under AddressSanitizer and UBSan (in build/sanitize/)"
@@ -104,6 +106,8 @@ test: | test-deps
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(if $(SANITIZE),echo "make grader-test: skipped under SANITIZE (the grader builds the kit itself)", \
 	    $(MAKE) --no-print-directory grader-test)
+	$(Q)$(if $(SANITIZE),echo "make variants-test similarity-test: skipped under SANITIZE", \
+	    $(MAKE) --no-print-directory variants-test similarity-test)
 	$(Q)$(if $(SANITIZE),echo "make test-hw: skipped under SANITIZE (it needs static binaries)", \
 	    $(MAKE) --no-print-directory test-hw)
 

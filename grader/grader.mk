@@ -59,3 +59,62 @@ $(GRADER_RUNNER): $(GRADER_RUNNER_SOURCES) $(ENGINE)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(CXXFLAGS) -MF $@.d -I$(GRADER_KIT)/vm_manager -o $@ $(GRADER_RUNNER_SOURCES) \
 	    $(ENGINE) -static -lseccomp
+
+# --- Instructors: one lab program per student, and the similarity check -----------
+#
+#   make variants ROSTER=FILE          one lab program and handout per student, in dist/variants/
+#                                      (SECRET=file: the instructor's secret, made on first use;
+#                                      OUT=dir: elsewhere) (grader/variants/)
+#   make similarity SUBMISSIONS=dir    the most similar pairs of manager.cpp, and Dolos's report,
+#                                      in build/grader/similarity/ (FILE=app_guess.c: compare the
+#                                      Step 3 programs; OUT=dir: elsewhere) (grader/similarity/)
+#   make similarity-report             serves the last report to a web browser
+#
+# Neither is in a student's handout, which has no grader/variants/.
+ifneq ($(wildcard $(GRADER_DIR)/variants),)
+GRADER_MODULE := cd $(GRADER_KIT) && $(GRADER_ENV) $(GRADER_PYTHON) -m
+# Node.js and npm install Dolos (grader/similarity/package.json) into build/similarity/.
+# Where npm already exists (as part of another nodejs package), nothing is installed.
+SIMILARITY_PACKAGES := nodejs npm
+SIMILARITY_MODULES := $(GRADER_KIT)/build/similarity
+SIMILARITY_OUT := $(abspath $(or $(OUT),$(GRADER_OUT)/similarity))
+
+.PHONY: variants similarity similarity-report similarity-deps variants-test similarity-test
+
+variants: $(BUILD)/handouts/lab2.html | grader-deps
+	@if [ -z "$(ROSTER)" ]; then \
+	    echo "usage: make variants ROSTER=roster.csv  (a CSV with a 'student' column)" >&2; \
+	    exit 2; fi
+	@$(GRADER_MODULE) grader.variants "$(abspath $(ROSTER))" \
+	    $(if $(OUT),--out "$(abspath $(OUT))") $(if $(SECRET),--secret "$(abspath $(SECRET))")
+
+similarity-deps:
+	@command -v npm >/dev/null || $(GRADER_KIT)/tools/deps.sh $(SIMILARITY_PACKAGES)
+
+# npm ci installs exactly the versions of package-lock.json (Dolos's tree-sitter
+# parsers are compiled on the way, which takes a minute, once).
+$(SIMILARITY_MODULES)/node_modules/.package-lock.json: $(GRADER_DIR)/similarity/package.json \
+    $(GRADER_DIR)/similarity/package-lock.json | similarity-deps
+	@echo "Installing Dolos (npm ci, into $(SIMILARITY_MODULES))"
+	@mkdir -p $(SIMILARITY_MODULES)
+	@cp $^ $(SIMILARITY_MODULES)/
+	@cd $(SIMILARITY_MODULES) && npm ci --no-audit --no-fund --loglevel=error
+
+similarity: $(SIMILARITY_MODULES)/node_modules/.package-lock.json | grader-deps
+	@if [ -z "$(SUBMISSIONS)" ]; then \
+	    echo "usage: make similarity SUBMISSIONS=dir  (one folder, .tar.gz or .zip per student)" >&2; \
+	    exit 2; fi
+	@$(GRADER_MODULE) grader.similarity "$(abspath $(SUBMISSIONS))" --out "$(SIMILARITY_OUT)" \
+	    --modules "$(SIMILARITY_MODULES)" $(if $(FILE),--file "$(FILE)")
+
+similarity-report:
+	@$(GRADER_MODULE) grader.similarity.serve "$(SIMILARITY_OUT)" $(if $(PORT),--port $(PORT))
+
+variants-test: all $(BUILD)/handouts/lab2.html | grader-deps
+	@cd $(GRADER_KIT) && $(GRADER_ENV) $(GRADER_PYTHON) -m pytest -q -p no:cacheprovider \
+	    -p pytest_timeout --timeout=600 grader/variants/tests
+
+similarity-test: $(SIMILARITY_MODULES)/node_modules/.package-lock.json | grader-deps
+	@cd $(GRADER_KIT) && $(GRADER_ENV) $(GRADER_PYTHON) -m pytest -q -p no:cacheprovider \
+	    -p pytest_timeout --timeout=300 grader/similarity/tests
+endif

@@ -13,6 +13,8 @@ CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Werror -MMD -MP
 # emulated machine of `make test-hw`.
 VMM_LDFLAGS := -static -lseccomp
 MUSL_CC := musl-gcc
+# The lab program's flags; the per-student variants (grader/variants) use them too.
+APP_CFLAGS := -static -O2 -Wall -Wextra -Werror
 NASM := nasm
 
 # `make test SANITIZE=1`: the engine, both VMMs and the unit tests built with
@@ -107,7 +109,7 @@ ifneq ($(wildcard vm_src/src/app.c),)
 $(BUILD)/vm_src/app: vm_src/src/app.c | build-deps
 	$(say) MUSL $<
 	$(Q)mkdir -p $(@D)
-	$(Q)$(MUSL_CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+	$(Q)$(MUSL_CC) $(APP_CFLAGS) -o $@ $<
 else
 $(BUILD)/vm_src/app: vm_src/app
 	$(Q)mkdir -p $(@D)

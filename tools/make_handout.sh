@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make_handout.sh OUT.tar.gz: packs the student handout (make handout).
+# make_handout.sh OUT.tar.gz [PROGRAM]: packs the student handout (make handout).
+# PROGRAM is the lab program it carries, prebuilt: by default the kit's own,
+# build/vm_src/app; make variants packs each student's own program instead.
 # make_handout.sh DIR: lays it out in DIR instead (the Gradescope autograder
 # starts from it: grader/commands/gradescope.py).
 #
@@ -12,6 +14,7 @@ set -euo pipefail
 out=$(realpath -m "$1")
 kit=$(cd "$(dirname "$0")/.." && pwd)
 build=${KIT_BUILD:-$kit/build}
+program=$(realpath -m "${2:-$build/vm_src/app}")
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 top=$stage/lab2-handout
@@ -36,11 +39,13 @@ copy() {
 copy .clang-format tools/build.mk tools/deps.sh vm_src/src/boot.asm \
     handouts/lab2.md handouts/style.css
 copy $(kit_files vm_manager lab2 emulated handouts/figures | grep -v '\.py$')
+# The grader's public part: not its hidden programs, its tests, the Gradescope
+# templates, nor the instructors' variants and similarity check.
 copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/commands/gradescope_files/' \
     -e '^grader/variants/' -e '^grader/similarity/')
 cp handouts/student/Makefile "$top/Makefile"
 cp handouts/student/README.md "$top/README.md"
-cp "$build/vm_src/app" "$top/vm_src/app"
+cp "$program" "$top/vm_src/app"
 if [[ $out != *.tar.gz ]]; then
     rm -rf "$out" && mkdir -p "$(dirname "$out")" && mv "$top" "$out"
     exit 0

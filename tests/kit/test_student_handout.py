@@ -37,7 +37,8 @@ def test_handout_has_what_students_need(handout):
 def test_handout_has_no_answers(handout):
     names, _ = handout
     forbidden = [n for n in names if "solutions" in n or "answers" in n or n.endswith("/app.c")
-                 or "/grader/programs/" in n or "/grader/tests/" in n]
+                 or "/grader/programs/" in n or "/grader/tests/" in n
+                 or "/grader/variants/" in n or "/grader/similarity/" in n]
     assert forbidden == []
 
 
