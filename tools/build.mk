@@ -40,7 +40,7 @@ ENGINE_SOURCES := $(wildcard vm_manager/*.cpp)
 ENGINE_OBJECTS := $(ENGINE_SOURCES:vm_manager/%.cpp=$(BUILD)/engine/%.o)
 ENGINE := $(BUILD)/engine/libvmm.a
 
-GUEST := $(BUILD)/vm_src/boot.bin $(BUILD)/vm_src/app
+GUEST := $(BUILD)/vm_src/boot.bin $(BUILD)/vm_src/boot.elf $(BUILD)/vm_src/app
 LAB := $(BUILD)/lab2/vm_manager
 SOLUTION := $(if $(wildcard solutions/lab2/vm_manager/manager.cpp),$(BUILD)/solutions/vm_manager)
 
@@ -99,6 +99,17 @@ $(BUILD)/vm_src/boot.bin: vm_src/src/boot.asm | build-deps
 	$(say) NASM $<
 	$(Q)mkdir -p $(@D)
 	$(Q)$(NASM) -f bin -w+all -Werror -o $@ $<
+
+# boot.asm again, as an ELF file for gdb and vm_manager --step: the same bytes
+# at the same addresses (a test checks it), with its labels and, in DWARF, the
+# line of boot.asm each instruction comes from. It is linked at the address
+# boot.asm is made for (BOOT_ADDRESS), read from boot.asm itself.
+BOOT_ADDRESS = $(shell sed -n 's/^BOOT_ADDRESS *equ *\(0x[0-9A-Fa-f]*\).*/\1/p' vm_src/src/boot.asm)
+$(BUILD)/vm_src/boot.elf: vm_src/src/boot.asm | build-deps
+	$(say) NASM $@
+	$(Q)mkdir -p $(@D)
+	$(Q)cd $(<D) && $(NASM) -f elf64 -g -F dwarf -w+all -Werror -o $(abspath $(@:.elf=.o)) $(<F)
+	$(Q)ld -z noexecstack -Ttext=$(BOOT_ADDRESS) -e $(BOOT_ADDRESS) -o $@ $(@:.elf=.o)
 
 # The distribution's musl, unmodified: a static, non-PIE executable linked at
 # 0x400000. The student handout has no source (Step 3 is to guess it), only
