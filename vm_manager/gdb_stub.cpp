@@ -386,7 +386,9 @@ std::string GdbStub::query(const std::string& packet)
         return (offset + length >= xml.size() ? "l" : "m") + escape_binary(part);
     }
     if (packet == "qAttached") {
-        return "1"; // quitting gdb detaches: the program runs on to its end
+        // 0: gdb "created" this process, so quitting gdb kills it, as for a
+        // program gdb started; `detach` lets it run on to its end.
+        return "0";
     }
     if (packet == "qC") {
         return "QC1";
