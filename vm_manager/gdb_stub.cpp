@@ -118,6 +118,9 @@ void GdbStub::detach(const char* why)
     vcpu_.set_guest_debug(kvm_guest_debug{});
     gdb_.reset();
     is_stopped_ = false;
+    // No SIGIO comes any more; the last ones must not stop KVM_RUN forever.
+    vcpu_.run_state().immediate_exit = 0;
+    control_.stop_if_signalled();
     std::fprintf(stderr, "vm_manager: %s: the program runs on without it\n", why);
 }
 
