@@ -1,8 +1,10 @@
 """Running a real gdb (gdb -batch) against vm_manager --gdb PORT, as make debug
 does: the kit's gdb commands (tools/vmm.gdb), the program's symbols and
 boot.asm's (boot.elf)."""
+import selectors
 import socket
 import subprocess
+import time
 
 from helpers import BUILD, KIT, LAB_APP
 
@@ -52,3 +54,37 @@ def printed_values(gdb_output):
     """The values gdb's `print` commands showed: "$1 = 158" -> ["158"]."""
     return [line.split(" = ", 1)[1] for line in gdb_output.splitlines()
             if line.startswith("$") and " = " in line]
+
+
+def run_gdb_over(stream, commands, timeout=120):
+    """Runs gdb's commands against a stub at the other end of `stream` (a
+    connected socket, such as the emulated machine's serial port): gdb
+    connects to a local port, whose bytes are relayed to and from `stream`."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(timeout)
+        gdb = subprocess.Popen(gdb_command(listener.getsockname()[1], commands), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            connection, _ = listener.accept()
+            relay(connection, stream, until=time.monotonic() + timeout)
+            connection.close()
+            stdout, stderr = gdb.communicate(timeout=timeout)
+        finally:
+            gdb.kill()
+            gdb.wait()
+    return subprocess.CompletedProcess(gdb.args, gdb.returncode, stdout, stderr)
+
+
+def relay(a, b, until):
+    """Copies bytes both ways between two sockets until one closes."""
+    selector = selectors.DefaultSelector()
+    selector.register(a, selectors.EVENT_READ, b)
+    selector.register(b, selectors.EVENT_READ, a)
+    while time.monotonic() < until:
+        for key, _ in selector.select(timeout=1):
+            data = key.fileobj.recv(65536)
+            if not data:
+                return
+            key.data.sendall(data)

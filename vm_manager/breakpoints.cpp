@@ -33,6 +33,9 @@ bool Breakpoints::insert_software(uint64_t address)
     if (!byte) {
         return false;
     }
+    if (is_software(address) || insert_hardware({Watch::kExecute, address, 1, true})) {
+        return true;
+    }
     if (!software_.contains(address)) {
         software_[address] = (*byte)[0];
         (*byte)[0] = kInt3;
@@ -40,8 +43,21 @@ bool Breakpoints::insert_software(uint64_t address)
     return true;
 }
 
+bool Breakpoints::is_software(uint64_t address) const
+{
+    for (const std::optional<HardwareBreakpoint>& slot : hardware_) {
+        if (slot && slot->for_software && slot->address == address) {
+            return true;
+        }
+    }
+    return software_.contains(address);
+}
+
 bool Breakpoints::remove_software(uint64_t address)
 {
+    if (remove_hardware({Watch::kExecute, address, 1, true})) {
+        return true;
+    }
     const auto found = software_.find(address);
     if (found == software_.end()) {
         return false;
@@ -61,7 +77,8 @@ bool Breakpoints::insert_hardware(const HardwareBreakpoint& breakpoint)
     }
     for (std::optional<HardwareBreakpoint>& slot : hardware_) {
         if (!slot) {
-            slot = HardwareBreakpoint{breakpoint.watch, breakpoint.address, length};
+            slot = HardwareBreakpoint{breakpoint.watch, breakpoint.address, length,
+                                      breakpoint.for_software};
             return true;
         }
     }
@@ -71,7 +88,8 @@ bool Breakpoints::insert_hardware(const HardwareBreakpoint& breakpoint)
 bool Breakpoints::remove_hardware(const HardwareBreakpoint& breakpoint)
 {
     for (std::optional<HardwareBreakpoint>& slot : hardware_) {
-        if (slot && slot->watch == breakpoint.watch && slot->address == breakpoint.address) {
+        if (slot && slot->watch == breakpoint.watch && slot->address == breakpoint.address &&
+            slot->for_software == breakpoint.for_software) {
             slot.reset();
             return true;
         }

@@ -6,6 +6,13 @@
 // A hardware breakpoint is one of the CPU's four debug registers DR0-DR3:
 // an address, and in DR7 whether to stop on executing, writing or accessing
 // it (Intel SDM vol. 3A, 18.2). They also watch data, and cost no memory write.
+//
+// A software breakpoint goes into a free debug register when there is one,
+// and becomes an int3 only when all four are taken: KVM does not see every
+// int3. On PVM, ring-0 code runs in KVM's instruction emulator, which cannot
+// emulate int3 outside real mode (gdb_stub.cpp copes with that); and an
+// emulated AMD-V machine (QEMU) hands the guest its int3 instead of KVM.
+// Debug registers are checked in both.
 #pragma once
 
 #include "guest_memory.hpp"
@@ -27,7 +34,8 @@ enum class Watch : uint8_t { kExecute = 0, kWrite = 1, kAccess = 3 };
 struct HardwareBreakpoint {
     Watch watch;
     uint64_t address;
-    uint64_t length; // 1, 2, 4 or 8; 1 for kExecute
+    uint64_t length;           // 1, 2, 4 or 8; 1 for kExecute
+    bool for_software = false; // a software breakpoint placed in a debug register
 };
 
 class Breakpoints {
@@ -49,7 +57,9 @@ class Breakpoints {
     bool write(uint64_t address, std::span<const std::byte> bytes);
 
     kvm_guest_debug guest_debug(bool single_step) const;
-    bool is_software(uint64_t address) const { return software_.contains(address); }
+    // A software breakpoint is at `address` (an int3 or a debug register).
+    bool is_software(uint64_t address) const;
+    bool is_int3(uint64_t address) const { return software_.contains(address); }
     // The hardware breakpoint whose bit DR6 (B0-B3) says fired.
     std::optional<HardwareBreakpoint> fired(uint64_t dr6) const;
 

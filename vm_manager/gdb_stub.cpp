@@ -176,7 +176,7 @@ bool GdbStub::after_exit(Vcpu& vcpu)
             // cannot emulate int3 outside real mode: it reports an emulation
             // failure, with RIP at the int3. That is our breakpoint, hit.
             if (vcpu.run_state().internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-                breakpoints_.is_software(vcpu.regs().rip)) {
+                breakpoints_.is_int3(vcpu.regs().rip)) {
                 stopped("T05thread:1;swbreak:;");
                 return true;
             }
@@ -207,7 +207,7 @@ bool GdbStub::after_exit(Vcpu& vcpu)
 std::string GdbStub::stop_reply_for_debug_exit()
 {
     const kvm_debug_exit_arch& debug = vcpu_.run_state().debug.arch;
-    if (debug.exception == kBreakpointVector && breakpoints_.is_software(debug.pc)) {
+    if (debug.exception == kBreakpointVector && breakpoints_.is_int3(debug.pc)) {
         return "T05thread:1;swbreak:;";
     }
     if (debug.exception == kDebugVector) {
@@ -217,7 +217,7 @@ std::string GdbStub::stop_reply_for_debug_exit()
                           static_cast<unsigned long long>(hit->address));
             switch (hit->watch) {
             case Watch::kExecute:
-                return "T05thread:1;hwbreak:;";
+                return hit->for_software ? "T05thread:1;swbreak:;" : "T05thread:1;hwbreak:;";
             case Watch::kWrite:
                 return std::string("T05thread:1;watch:") + address + ";";
             case Watch::kAccess:
