@@ -89,7 +89,10 @@ def test_gdb_gone_mid_session_leaves_the_program_running_to_its_end(without_gdb,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     connection = connect(port)
     connection.sendall(b"$?#3f")  # "why did you stop?", then gone without a word
-    assert connection.recv(100).startswith(b"+$S05")
+    reply = b""
+    while b"#" not in reply:
+        reply += connection.recv(100)
+    assert reply.startswith(b"+$S05"), reply
     connection.close()
     stdout, stderr = vmm.communicate(timeout=30)
 
