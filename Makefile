@@ -5,7 +5,7 @@ include tools/build.mk
 
 PYTEST := /usr/bin/python3 -m pytest
 # Debian/Ubuntu packages to test the kit and make its handouts.
-TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev python3-pytest python3-pytest-timeout strace \
+TEST_PACKAGES := $(BUILD_PACKAGES) $(DEBUG_PACKAGES) libgtest-dev python3-pytest python3-pytest-timeout strace \
 	clang-format bubblewrap qemu-system-x86 busybox-static pandoc chromium
 UNIT_TEST_SOURCES := $(wildcard tests/unit/*.cpp)
 UNIT_TEST_OBJECTS := $(UNIT_TEST_SOURCES:tests/unit/%.cpp=$(BUILD)/tests/%.o)
@@ -16,6 +16,8 @@ help:
 	@echo "make all (or alll)  build the guest (boot.bin, app) and the VMMs"
 	@echo "make run            run the lab program under YOUR VMM (lab2/vm_manager/manager.cpp)"
 	@echo "make run-solution   run it under the reference VMM"
+	@echo "make debug          run it under YOUR VMM with gdb attached, from boot.asm's first instruction"
+	@echo "make debug-solution the same with the reference VMM"
 	@echo "make run-emulated   run it under your VMM in an emulated machine with AMD-V (no KVM needed)"
 	@echo "make run-solution-emulated   the same with the reference VMM"
 	@echo "make check          check YOUR lab2/ as the grader would: test by test, then a score"
@@ -86,7 +88,7 @@ $(BUILD)/tests/unit_tests: $(UNIT_TEST_OBJECTS) $(ENGINE)
 	$(say) LINK $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(SANITIZER_FLAGS) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest_main -lgtest -pthread \
-	    -lseccomp
+	    -lseccomp -lcapstone
 
 unit-test: $(BUILD)/tests/unit_tests
 	$(Q)$(BUILD)/tests/unit_tests --gtest_brief=1

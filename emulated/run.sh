@@ -3,7 +3,13 @@
 # -cpu EPYC,+svm) booting Debian's kernel with kvm-amd loaded, so the command
 # gets hardware-style KVM at /dev/kvm. See emulated/README.md.
 #
-# Usage: emulated/run.sh [--timeout SECONDS] [--memory MiB] PAYLOAD_DIR COMMAND [ARG...]
+# Usage: emulated/run.sh [--timeout SECONDS] [--memory MiB] [--serial2 SOCKET]
+#                        PAYLOAD_DIR COMMAND [ARG...]
+#
+# --serial2 SOCKET gives the machine a second serial port, /dev/ttyS1,
+# connected to the Unix socket SOCKET on the host, which must be listening
+# (QEMU connects to it as it starts). It carries gdb's packets to a
+# vm_manager --gdb in the machine (tests/hw/checks.sh).
 #
 # PAYLOAD_DIR is copied to /kit in the machine; COMMAND runs there with /kit as
 # its working directory. The command's output (stdout and stderr together) is
@@ -33,6 +39,7 @@ OWN_FAILURE=125
 
 TIMEOUT=120
 MEMORY=512
+SERIAL2=""
 # Console lines quoted when the machine fails.
 TAIL_LINES=5
 
@@ -42,7 +49,7 @@ die() {
 }
 
 usage() {
-    echo "usage: emulated/run.sh [--timeout SECONDS] [--memory MiB] PAYLOAD_DIR COMMAND [ARG...]" >&2
+    echo "usage: emulated/run.sh [--timeout SECONDS] [--memory MiB] [--serial2 SOCKET] PAYLOAD_DIR COMMAND [ARG...]" >&2
     exit "$OWN_FAILURE"
 }
 
@@ -57,6 +64,11 @@ parse_args() {
         --memory)
             [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--memory needs a whole number of MiB, got '${2:-}'"
             MEMORY=$2
+            shift 2
+            ;;
+        --serial2)
+            [[ -S ${2:-} ]] || die "--serial2 needs a listening Unix socket, got '${2:-}'"
+            SERIAL2=$2
             shift 2
             ;;
         -h | --help) usage ;;
@@ -183,8 +195,10 @@ boot() {
     # The unpacked ELF kernel boots about twice as fast (see fetch-kernel.sh).
     local kernel="$KERNEL_DIR/vmlinux"
     [[ -f $kernel ]] || kernel="$KERNEL_DIR/vmlinuz"
+    local serial2=()
+    [[ -n $SERIAL2 ]] && serial2=(-chardev "socket,id=serial2,path=$SERIAL2" -serial chardev:serial2)
     qemu-system-x86_64 -accel tcg -cpu EPYC,+svm -smp 1 -m "$MEMORY" \
-        -nographic -no-reboot -nodefaults -serial stdio -monitor none \
+        -nographic -no-reboot -nodefaults -serial stdio "${serial2[@]}" -monitor none \
         -kernel "$kernel" -initrd "$WORK/initrd.cpio" -append "$append" \
         </dev/null >"$WORK/console.raw" 2>"$WORK/qemu.err" &
     QEMU_PID=$!

@@ -11,7 +11,7 @@ CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Werror -MMD -MP
 # vm_manager is linked statically: it starts faster (no dynamic loading of the
 # C++ library) and also runs where there are no shared libraries, such as the
 # emulated machine of `make test-hw`.
-VMM_LDFLAGS := -static -lseccomp
+VMM_LDFLAGS := -static -lseccomp -lcapstone
 MUSL_CC := musl-gcc
 # The lab program's flags; the per-student variants (grader/variants) use them too.
 APP_CFLAGS := -static -O2 -Wall -Wextra -Werror
@@ -30,19 +30,21 @@ SANITIZERS := $(if $(filter 1,$(SANITIZE)),address$(comma)undefined,$(SANITIZE))
 BUILD := build/sanitize$(if $(filter 1,$(SANITIZE)),,-$(subst $(comma),-,$(SANITIZE)))
 SANITIZER_FLAGS := -fsanitize=$(SANITIZERS) -fno-omit-frame-pointer -fno-sanitize-recover=all
 CXXFLAGS += $(SANITIZER_FLAGS) -DVMM_SANITIZED
-VMM_LDFLAGS := $(SANITIZER_FLAGS) -lseccomp
+VMM_LDFLAGS := $(SANITIZER_FLAGS) -lseccomp -lcapstone
 endif
 # Where tools and tests find what was built (tests/helpers.py).
 export KIT_BUILD := $(abspath $(BUILD))
 
-# Debian/Ubuntu packages the lab needs to build.
-BUILD_PACKAGES := make g++ nasm musl-tools libseccomp-dev
+# Debian/Ubuntu packages the lab needs to build (Capstone: vm_manager --step's
+# disassembler), and for make debug.
+BUILD_PACKAGES := make g++ nasm musl-tools libseccomp-dev libcapstone-dev
+DEBUG_PACKAGES := gdb
 
 ENGINE_SOURCES := $(wildcard vm_manager/*.cpp)
 ENGINE_OBJECTS := $(ENGINE_SOURCES:vm_manager/%.cpp=$(BUILD)/engine/%.o)
 ENGINE := $(BUILD)/engine/libvmm.a
 
-GUEST := $(BUILD)/vm_src/boot.bin $(BUILD)/vm_src/app
+GUEST := $(BUILD)/vm_src/boot.bin $(BUILD)/vm_src/boot.elf $(BUILD)/vm_src/app
 LAB := $(BUILD)/lab2/vm_manager
 SOLUTION := $(if $(wildcard solutions/lab2/vm_manager/manager.cpp),$(BUILD)/solutions/vm_manager)
 
@@ -59,7 +61,8 @@ say := @printf '  %-6s %s\n'
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all alll run run-solution run-emulated run-solution-emulated build-deps clean
+.PHONY: all alll run run-solution debug debug-solution run-emulated run-solution-emulated \
+	build-deps debug-deps clean
 
 all: $(GUEST) $(LAB) $(SOLUTION)
 
@@ -71,6 +74,16 @@ run: $(GUEST) $(LAB)
 
 run-solution: $(GUEST) $(SOLUTION)
 	$(Q)cd $(RUN_DIR) && $(abspath $(BUILD)/solutions/vm_manager) $(ARGS)
+
+# `make debug`: your VMM waits for gdb (vm_manager --gdb), and gdb starts
+# connected to it, before the first instruction of boot.asm (tools/debug.sh).
+GDB_PORT ?= 1234
+debug: $(GUEST) $(LAB) | debug-deps
+	$(Q)cd $(RUN_DIR) && $(CURDIR)/tools/debug.sh $(abspath $(LAB)) $(GDB_PORT) $(ARGS)
+
+debug-solution: $(GUEST) $(SOLUTION) | debug-deps
+	$(Q)cd $(RUN_DIR) && $(CURDIR)/tools/debug.sh $(abspath $(BUILD)/solutions/vm_manager) \
+	    $(GDB_PORT) $(ARGS)
 
 # The emulated machine (emulated/run.sh): QEMU's AMD-V running Debian's kernel
 # with KVM. Slow, but it needs no /dev/kvm, and there the program runs in ring 3.
@@ -95,12 +108,26 @@ run-solution-emulated: $(EMULATED_PAYLOAD)
 build-deps:
 	$(Q)tools/deps.sh $(BUILD_PACKAGES)
 
+debug-deps:
+	$(Q)tools/deps.sh $(DEBUG_PACKAGES)
+
 # --- the guest ------------------------------------------------------------------
 
 $(BUILD)/vm_src/boot.bin: vm_src/src/boot.asm | build-deps
 	$(say) NASM $<
 	$(Q)mkdir -p $(@D)
 	$(Q)$(NASM) -f bin -w+all -Werror -o $@ $<
+
+# boot.asm again, as an ELF file for gdb and vm_manager --step: the same bytes
+# at the same addresses (a test checks it), with its labels and, in DWARF, the
+# line of boot.asm each instruction comes from. It is linked at the address
+# boot.asm is made for (BOOT_ADDRESS), read from boot.asm itself.
+BOOT_ADDRESS = $(shell sed -n 's/^BOOT_ADDRESS *equ *\(0x[0-9A-Fa-f]*\).*/\1/p' vm_src/src/boot.asm)
+$(BUILD)/vm_src/boot.elf: vm_src/src/boot.asm | build-deps
+	$(say) NASM $@
+	$(Q)mkdir -p $(@D)
+	$(Q)cd $(<D) && $(NASM) -f elf64 -g -F dwarf -w+all -Werror -o $(abspath $(@:.elf=.o)) $(<F)
+	$(Q)ld -z noexecstack -Ttext=$(BOOT_ADDRESS) -e $(BOOT_ADDRESS) -o $@ $(@:.elf=.o)
 
 # The distribution's musl, unmodified: a static, non-PIE executable linked at
 # 0x400000. The student handout has no source (Step 3 is to guess it), only

@@ -36,7 +36,7 @@ copy() {
     done
 }
 
-copy .clang-format tools/build.mk tools/deps.sh vm_src/src/boot.asm \
+copy .clang-format tools/build.mk tools/deps.sh tools/debug.sh tools/vmm.gdb vm_src/src/boot.asm \
     handouts/lab2.md handouts/style.css
 copy $(kit_files vm_manager lab2 emulated handouts/figures | grep -v '\.py$')
 # The grader's public part: not its hidden programs, its tests, the Gradescope

@@ -27,12 +27,18 @@ std::filesystem::path guest_build_directory()
     return (self.parent_path() / "../vm_src").lexically_normal();
 }
 
+constexpr uint64_t kDefaultGdbPort = 1234; // gdb's and QEMU's customary port
+
+// Decimal digits only: no sign, no spaces, no 0x or leading-0 octal.
+bool is_number(const std::string& text)
+{
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
 uint64_t parse_number(const std::string& text, const char* option)
 {
-    // Decimal digits only: no sign, no spaces, no 0x or leading-0 octal.
-    const bool digits_only =
-        !text.empty() &&
-        std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+    const bool digits_only = is_number(text);
     unsigned long long value = 0;
     try {
         if (digits_only) {
@@ -95,6 +101,10 @@ void print_usage(std::FILE* out)
                "  --verbose          explain the set-up on standard error\n"
                "  --memory-map       print where everything is in guest memory, and stop\n"
                "  --no-seccomp       do not confine the VMM with seccomp (for debugging)\n"
+               "  --gdb [PORT]       wait for gdb on localhost:PORT (default 1234) before the\n"
+               "                     first instruction (in gdb: target remote localhost:PORT)\n"
+               "  --step[=N]         run the boot one instruction at a time and explain each,\n"
+               "                     then N instructions of the program (default 0)\n"
                "  --help             show this help\n"
                "\n"
                "APP defaults to ../vm_src/app beside vm_manager; APP and ARGs become the\n"
@@ -104,6 +114,7 @@ void print_usage(std::FILE* out)
                "  124  stopped by --timeout or --max-exits\n"
                "  125  the guest crashed, or the VMM failed (see the message)\n"
                "  130  interrupted by Ctrl-C (143: SIGTERM)\n"
+               "  137  killed from gdb\n"
                "  2    usage error\n",
                out);
 }
@@ -121,6 +132,8 @@ Options parse_command_line(int argc, char* argv[])
         kVerbose,
         kMemoryMap,
         kNoSeccomp,
+        kGdb,
+        kStep,
         kHelp
     };
     static const option long_options[] = {
@@ -134,6 +147,8 @@ Options parse_command_line(int argc, char* argv[])
         {"verbose", no_argument, nullptr, kVerbose},
         {"memory-map", no_argument, nullptr, kMemoryMap},
         {"no-seccomp", no_argument, nullptr, kNoSeccomp},
+        {"gdb", optional_argument, nullptr, kGdb},
+        {"step", optional_argument, nullptr, kStep},
         {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
     };
@@ -192,6 +207,22 @@ Options parse_command_line(int argc, char* argv[])
         case kNoSeccomp:
             options.seccomp = false;
             break;
+        case kGdb: {
+            // "--gdb 1234" as well as "--gdb=1234": a number after --gdb is its port.
+            std::string port = value;
+            if (optarg == nullptr && optind < argc && is_number(argv[optind])) {
+                port = argv[optind++];
+            }
+            const uint64_t number = port.empty() ? kDefaultGdbPort : parse_number(port, "--gdb");
+            if (number == 0 || number > 65535) {
+                throw UsageError("--gdb wants a TCP port between 1 and 65535, not " + port);
+            }
+            options.gdb_port = static_cast<uint16_t>(number);
+            break;
+        }
+        case kStep:
+            options.step = value.empty() ? 0 : parse_number(value, "--step");
+            break;
         case kHelp:
             options.help = true;
             break;
@@ -208,6 +239,9 @@ Options parse_command_line(int argc, char* argv[])
     }
     for (int i = optind; i < argc; ++i) {
         options.arguments.emplace_back(argv[i]);
+    }
+    if (options.gdb_port && options.step) {
+        throw UsageError("--gdb and --step cannot be used together: gdb's stepi steps too");
     }
     if (options.boot_image.empty() || options.arguments.empty()) {
         const std::filesystem::path guest = guest_build_directory();

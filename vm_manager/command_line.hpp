@@ -20,6 +20,8 @@ struct Options {
     bool verbose = false;               // --verbose
     bool memory_map = false;            // --memory-map
     bool seccomp = true;                // --no-seccomp turns it off
+    std::optional<uint16_t> gdb_port;   // --gdb [PORT]: wait for gdb on localhost:PORT
+    std::optional<uint64_t> step;       // --step[=N]: narrate the boot and N program instructions
     bool help = false;                  // --help
     std::vector<std::string> arguments; // APP and its arguments: the guest's argv
 };

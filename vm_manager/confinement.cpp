@@ -46,6 +46,12 @@ constexpr int kAllowed[] = {
 // registers for a crash report, and the terminal check of the C library.
 constexpr unsigned long kAllowedIoctls[] = {KVM_RUN, KVM_GET_SREGS, KVM_GET_REGS, TCGETS};
 
+// What a debugger (gdb_stub.cpp for --gdb, step_narrator.cpp for --step)
+// needs once the run has started: gdb's packets on the socket it accepted
+// before, and the vCPU's breakpoints, single step and registers.
+constexpr int kDebuggerCalls[] = {SCMP_SYS(read), SCMP_SYS(poll)};
+constexpr unsigned long kDebuggerIoctls[] = {KVM_SET_GUEST_DEBUG, KVM_SET_REGS, KVM_SET_SREGS};
+
 // A forbidden system call: say which, and stop. This runs as a signal
 // handler, so it uses only write() and _exit(), and formats the number itself.
 void on_forbidden_call(int, siginfo_t* info, void*)
@@ -95,6 +101,14 @@ void install_seccomp_filter()
         succeed(seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, call, 0), "seccomp_rule_add");
     }
     for (unsigned long request : kAllowedIoctls) {
+        succeed(seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                 SCMP_A1(SCMP_CMP_EQ, request)),
+                "seccomp_rule_add(ioctl)");
+    }
+    for (int call : kDebuggerCalls) {
+        succeed(seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, call, 0), "seccomp_rule_add");
+    }
+    for (unsigned long request : kDebuggerIoctls) {
         succeed(seccomp_rule_add(filter.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                                  SCMP_A1(SCMP_CMP_EQ, request)),
                 "seccomp_rule_add(ioctl)");

@@ -121,15 +121,40 @@ Vcpu::Vcpu(UniqueFd fd, std::size_t run_size) : fd_(std::move(fd))
 
 void Vcpu::run()
 {
-    if (::ioctl(fd_.get(), KVM_RUN, 0) == 0) {
-        return;
+    do {
+        if (debugger_ != nullptr) {
+            debugger_->before_run(*this);
+        }
+        if (::ioctl(fd_.get(), KVM_RUN, 0) != 0) {
+            if (errno != EINTR) {
+                throw SystemError("ioctl(KVM_RUN)", errno);
+            }
+            // A signal arrived (Ctrl-C, --timeout, gdb): the VMM decides what to do with it.
+            run_->exit_reason = KVM_EXIT_INTR;
+        }
+    } while (debugger_ != nullptr && debugger_->after_exit(*this));
+}
+
+void Vcpu::flush_dirty_regs()
+{
+    if (run_->kvm_dirty_regs & KVM_SYNC_X86_REGS) {
+        check(::ioctl(fd_.get(), KVM_SET_REGS, &run_->s.regs.regs), "ioctl(KVM_SET_REGS)");
+        run_->kvm_dirty_regs &= ~static_cast<uint64_t>(KVM_SYNC_X86_REGS);
     }
-    if (errno == EINTR) {
-        // A signal arrived (Ctrl-C, --timeout): the VMM decides what to do with it.
-        run_->exit_reason = KVM_EXIT_INTR;
-        return;
+    if (run_->kvm_dirty_regs & KVM_SYNC_X86_SREGS) {
+        check(::ioctl(fd_.get(), KVM_SET_SREGS, &run_->s.regs.sregs), "ioctl(KVM_SET_SREGS)");
+        run_->kvm_dirty_regs &= ~static_cast<uint64_t>(KVM_SYNC_X86_SREGS);
     }
-    throw SystemError("ioctl(KVM_RUN)", errno);
+}
+
+void Vcpu::set_guest_debug(const kvm_guest_debug& debug)
+{
+    // KVM single-steps by setting RFLAGS.TF, but only while RIP is still where
+    // it was at KVM_SET_GUEST_DEBUG ("singlestep_rip"). Registers changed in
+    // kvm_run would reach KVM only at the next KVM_RUN, after that: a new RIP
+    // set by a debugger would run freely instead of one step. Load them first.
+    flush_dirty_regs();
+    check(::ioctl(fd_.get(), KVM_SET_GUEST_DEBUG, &debug), "ioctl(KVM_SET_GUEST_DEBUG)");
 }
 
 void Vcpu::set_cpuid(const CpuidTable& table)
@@ -156,6 +181,9 @@ void Vcpu::start_in_real_mode(uint64_t address)
     registers.rip = address;
     registers.rflags = 0x2; // bit 1 is reserved and always 1; IF = 0
     check(::ioctl(fd_.get(), KVM_SET_REGS, &registers), "ioctl(KVM_SET_REGS)");
+    // regs() holds the registers as of the last exit; before the first one,
+    // as of now (a debugger reads them before the first instruction).
+    run_->s.regs.regs = registers;
 }
 
 std::string exit_reason_name(uint32_t reason)

@@ -19,6 +19,22 @@
 
 namespace vmm {
 
+class Vcpu;
+
+// A debugger (gdb_stub.hpp, step_narrator.hpp) sees the vCPU's exits before the
+// VMM's run loop does. Its own exits (KVM_EXIT_DEBUG: a breakpoint, a single
+// step) it handles itself; the others (system calls, crashes) go on to the
+// run loop as they would without it, so the program behaves the same.
+class Debugger {
+  public:
+    virtual ~Debugger() = default;
+    // Just before the guest runs: the debugger may stop here (wait for gdb).
+    virtual void before_run(Vcpu& vcpu) = 0;
+    // Just after KVM_RUN returned. True: the exit was the debugger's own, and
+    // the guest runs again without the run loop seeing it.
+    virtual bool after_exit(Vcpu& vcpu) = 0;
+};
+
 // The CPUID leaves the guest sees (KVM_GET_SUPPORTED_CPUID, then KVM_SET_CPUID2):
 // struct kvm_cpuid2 with room for its flexible array of entries.
 struct CpuidTable {
@@ -36,8 +52,10 @@ class Vcpu {
     Vcpu(UniqueFd fd, std::size_t run_size);
 
     // Run the guest until the next VM exit. A signal interrupting KVM_RUN is
-    // reported as the exit reason KVM_EXIT_INTR.
+    // reported as the exit reason KVM_EXIT_INTR. With a debugger attached, its
+    // own exits are handled inside and never returned.
     void run();
+    void attach(Debugger* debugger) { debugger_ = debugger; }
     uint32_t exit_reason() const { return run_->exit_reason; }
     kvm_run& run_state() { return *run_; }
     const kvm_run& run_state() const { return *run_; }
@@ -56,6 +74,9 @@ class Vcpu {
     const kvm_sregs& sregs() const { return run_->s.regs.sregs; }
     void mark_sregs_dirty() { run_->kvm_dirty_regs |= KVM_SYNC_X86_SREGS; }
 
+    // Breakpoints and single-stepping (KVM_SET_GUEST_DEBUG): KVM then reports
+    // them as KVM_EXIT_DEBUG.
+    void set_guest_debug(const kvm_guest_debug& debug);
     void set_cpuid(const CpuidTable& table);
 
     // The reset state, but starting at `address` with CS = 0: 16-bit real mode.
@@ -70,9 +91,12 @@ class Vcpu {
   private:
     explicit Vcpu(kvm_run* run) : run_(run) {}
 
+    void flush_dirty_regs();
+
     UniqueFd fd_;
     Mapping run_mapping_;
     kvm_run* run_;
+    Debugger* debugger_ = nullptr;
 };
 
 class Vm {

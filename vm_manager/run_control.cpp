@@ -78,13 +78,18 @@ void RunControl::after_exit(const Vcpu& vcpu)
         ++exits_;
     }
     // Nothing here allocates unless the run stops: this runs at every exit.
-    if (stop_signal != 0) {
-        throw_stopped_by_signal(exits_);
-    }
+    stop_if_signalled();
     if (limits_.max_exits != 0 && exits_ > limits_.max_exits) {
         throw RunStopped("stopped by --max-exits " + std::to_string(limits_.max_exits) +
                              ": the guest was still running",
                          kExitStopped);
+    }
+}
+
+void RunControl::stop_if_signalled() const
+{
+    if (stop_signal != 0) {
+        throw_stopped_by_signal(exits_);
     }
 }
 

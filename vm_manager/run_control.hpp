@@ -37,6 +37,10 @@ class RunControl {
     // RunStopped when a signal, the timeout or the exit limit says to stop.
     void after_exit(const Vcpu& vcpu);
 
+    // Throws RunStopped if Ctrl-C, SIGTERM or the timeout came: for code that
+    // waits outside KVM_RUN (a debugger waiting for gdb) and saw EINTR.
+    void stop_if_signalled() const;
+
     uint64_t exits() const { return exits_; }
 
   private:

@@ -15,6 +15,7 @@
 //   trace.hpp                  the trace lines of handled system calls
 //   ring_mode.hpp              ring 3 or ring 0 for the program
 //   run_control.hpp            Ctrl-C, --timeout, --max-exits
+//   debugger.hpp               --gdb (gdb_stub.hpp) and --step (step_narrator.hpp)
 //   confinement.hpp            seccomp and file-size limit for the VMM itself
 //   crash_report.hpp           explaining a crashed guest
 //   command_line.hpp           vm_manager's options
@@ -25,6 +26,7 @@
 #include "command_line.hpp"
 #include "confinement.hpp"
 #include "crash_report.hpp"
+#include "debugger.hpp"
 #include "elf_loader.hpp"
 #include "error.hpp"
 #include "guest_files.hpp"

@@ -22,6 +22,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -103,10 +104,12 @@ int run_vm(const Options& options)
     GuestFiles files(options.workdir);
     Trace trace(options.trace_file);
 
-    // 7. What may stop the run (Ctrl-C, --timeout, --max-exits). Then, since
+    // 7. What may stop the run (Ctrl-C, --timeout, --max-exits), and --gdb or
+    //    --step, a debugger that sees each exit before this loop. Then, since
     //    from here on the VMM needs only a few system calls, forbid the others:
     //    a bug in a handler cannot become an arbitrary host call.
     RunControl control(vcpu, {options.max_exits, options.timeout_seconds});
+    const std::unique_ptr<Debugger> debugger = start_debugger(vcpu, memory, control, options);
     confine_vmm(options.seccomp);
 
     // 8. Run. KVM_RUN returns at each VM exit: handle it, then go round again.

@@ -3,6 +3,7 @@
 # Each check prints a section the host-side test parses:
 #   @@@ check NAME
 #   @@@ stdout / ... / @@@ stderr / ... / @@@ files / ... / @@@ status N
+# With the argument "gdb", the last check is debugged by gdb on the host.
 check() {
     name=$1
     shift
@@ -37,3 +38,35 @@ check forge_out /kit/solutions/vm_manager /kit/programs/forge_exception out
 check forge_jump /kit/solutions/vm_manager /kit/programs/forge_exception jump
 check arch_prctl_no_op /kit/variants/arch_prctl_no_op --boot /kit/vm_src/boot.bin /kit/vm_src/app
 check arch_prctl_enosys /kit/variants/arch_prctl_enosys --boot /kit/vm_src/boot.bin /kit/vm_src/app
+
+# gdb on the host debugs vm_manager --gdb in here. The machine has no network
+# card: its second serial port (run.sh --serial2) carries gdb's packets, and
+# busybox nc relays them to the VMM on the loopback interface.
+gdb_check() {
+    dir=/tmp/gdb
+    mkdir -p "$dir"
+    ifconfig lo 127.0.0.1 up
+    exec 3<>/dev/ttyS1
+    stty -F /dev/ttyS1 raw -echo 115200
+    (cd "$dir" && exec /kit/solutions/vm_manager --gdb 1234 >/tmp/out 2>/tmp/err) &
+    vmm=$!
+    # Listening: /proc/net/tcp shows 127.0.0.1:1234 (0100007F:04D2) in state 0A.
+    while ! grep -q ':04D2 00000000:0000 0A' /proc/net/tcp; do sleep 0.1; done
+    # The host starts gdb once it reads this line on the serial port.
+    printf '@@@ gdb-ready\n' >&3
+    nc 127.0.0.1 1234 <&3 >&3 &
+    wait $vmm
+    status=$?
+    echo "@@@ check gdb"
+    echo "@@@ stdout"
+    cat /tmp/out
+    echo "@@@ stderr"
+    cat /tmp/err
+    echo "@@@ files"
+    for file in "$dir"/*; do
+        [ -f "$file" ] && echo "$(basename "$file") $(od -An -tx1 -v "$file" | tr -d ' \n')"
+    done
+    echo "@@@ status $status"
+}
+# Only when the host gave the machine the serial port for it (run.sh --serial2).
+[ "${1:-}" = gdb ] && gdb_check

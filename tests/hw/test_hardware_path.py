@@ -6,11 +6,13 @@ run the kit's checks there (checks.sh), in one boot. The expected trace and
 file come from the lab program run natively here under strace."""
 import re
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from gdb_session import run_gdb_over
 from helpers import ARCH_PRCTL, BUILD, KIT, LAB_APP, PROGRAMS, native_run, native_strace, run
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +35,8 @@ def payload(tmp_path_factory, reference_variant):
     """The static binaries and the check script, laid out as the kit's build/ is,
     with the programs and the reference's variants the checks run."""
     root = tmp_path_factory.mktemp("payload")
-    for part in ["lab2/vm_manager", "solutions/vm_manager", "vm_src/boot.bin", "vm_src/app"]:
+    for part in ["lab2/vm_manager", "solutions/vm_manager", "vm_src/boot.bin", "vm_src/boot.elf",
+                 "vm_src/app"]:
         (root / part).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(BUILD / part, root / part)
     (root / "programs").mkdir()
@@ -50,11 +53,24 @@ def payload(tmp_path_factory, reference_variant):
 
 
 @pytest.fixture(scope="module")
-def checks(payload):
-    """{check name: {"stdout", "stderr", "files", "status"}} from one emulated boot."""
-    machine = subprocess.run([KIT / "emulated" / "run.sh", "--timeout", str(BOOT_TIMEOUT),
-                              payload, "sh", "./checks.sh"],
-                             capture_output=True, text=True, timeout=BOOT_TIMEOUT + 60)
+def checks(payload, tmp_path_factory):
+    """{check name: {"stdout", "stderr", "files", "status"}} from one emulated boot,
+    and gdb's output for the check it debugged over the machine's second serial port."""
+    serial_path = tmp_path_factory.mktemp("serial") / "ttyS1"
+    with socket.socket(socket.AF_UNIX) as serial:
+        serial.bind(str(serial_path))
+        serial.listen(1)
+        serial.settimeout(BOOT_TIMEOUT)
+        machine = subprocess.Popen([KIT / "emulated" / "run.sh", "--timeout", str(BOOT_TIMEOUT),
+                                    "--serial2", serial_path, payload, "sh", "./checks.sh", "gdb"],
+                                   text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            gdb = debug_in_the_machine(serial)
+            stdout, stderr = machine.communicate(timeout=BOOT_TIMEOUT + 60)
+        finally:
+            machine.kill()
+            machine.wait()
+    machine = subprocess.CompletedProcess(machine.args, machine.returncode, stdout, stderr)
     console = machine.stdout
     assert machine.returncode == 0, (
         f"the emulated machine failed (status {machine.returncode}): {machine.stderr}\n"
@@ -69,11 +85,25 @@ def checks(payload):
         results[name] = {"stdout": parts.get("stdout", ""), "stderr": parts.get("stderr", ""),
                          "files": {k: bytes.fromhex(v) for k, v in files.items()},
                          "status": status}
+    results["gdb"]["gdb"] = gdb
     # For the log of make test-hw: what the VMM said about its ring in the machine.
     for line in results.get("reference", {}).get("stderr", "").splitlines():
         if line.startswith("vm_manager: ring"):
             print(f"\n  emulated AMD-V machine: {line}", end="")
     return results
+
+
+def debug_in_the_machine(serial):
+    """A gdb session against vm_manager --gdb in the machine, through
+    its serial port, once checks.sh says the VMM listens."""
+    port, _ = serial.accept()  # QEMU connects as it starts
+    with port:
+        ready = b""
+        while not ready.endswith(b"@@@ gdb-ready\n"):
+            data = port.recv(1)
+            assert data, f"the machine closed its serial port before gdb could start: {ready!r}"
+            ready += data
+        return run_gdb_over(port, ["stepi", "stepi", "mode", "continue"])
 
 
 def result_of(checks, name):
@@ -190,3 +220,18 @@ def test_sse_instructions_run_in_ring_3(checks, build_program, tmp_path):
     native = run([build_program("vector_sum", "-O3")], cwd=tmp_path)
     result = result_of(checks, "vector_sum")
     assert result["status"] == native.returncode, result
+
+
+def test_gdb_steps_the_boot_and_the_program_finishes_in_ring_3(checks, native):
+    # gdb on the host, vm_manager --gdb in the machine, the program in ring 3.
+    # (Breakpoints do not stop there: QEMU's emulated AMD-V neither hands
+    # int3 nor debug-register hits to KVM; single steps it does.)
+    result = result_of(checks, "gdb")
+    gdb = result["gdb"]
+    assert "start16 () at boot.asm:84" in gdb.stdout, gdb.stdout + gdb.stderr
+    assert "real mode (16-bit), ring 0" in gdb.stdout + gdb.stderr
+    assert "exited normally" in gdb.stdout
+    expected, files = native
+    assert result["status"] == 0, result
+    assert result["stdout"].splitlines() == expected
+    assert result["files"] == files

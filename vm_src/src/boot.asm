@@ -57,7 +57,12 @@ MSR_STAR        equ 0xC0000081      ; segment selectors loaded by syscall and sy
 MSR_LSTAR       equ 0xC0000082      ; RIP loaded by syscall in 64-bit mode
 MSR_SFMASK      equ 0xC0000084      ; RFLAGS bits cleared by syscall
 
-    org BOOT_ADDRESS
+%ifidn __OUTPUT_FORMAT__, bin
+    org BOOT_ADDRESS                ; boot.bin: the bytes the VMM loads, made for this address
+%else
+    ; boot.elf (nasm -f elf64 -g): the same bytes, linked at BOOT_ADDRESS, with
+    ; the labels and line numbers gdb and vm_manager --step show
+%endif
 
 ; ---------------------------------------------------------------------------
 ; The boot header: the VMM reads it from the file and fills in the run-time

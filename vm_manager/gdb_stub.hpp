@@ -1,0 +1,70 @@
+// gdb_stub.hpp: vm_manager --gdb PORT, a gdb stub for the micro-VM.
+//
+// gdb connects over TCP (target remote localhost:PORT) before the vCPU runs
+// its first instruction, and then sees the CPU as it is: it reads and writes
+// registers (control registers included) and guest memory, sets software and
+// hardware breakpoints and watchpoints, single-steps, continues, interrupts
+// (Ctrl-C), detaches or kills. The stub uses KVM's own debugging support
+// (KVM_SET_GUEST_DEBUG): each breakpoint or step is a KVM_EXIT_DEBUG, which
+// the stub handles; every other exit (the program's system calls) goes to the
+// VMM's run loop as usual, so the program does the same with gdb attached.
+#pragma once
+
+#include "breakpoints.hpp"
+#include "gdb_connection.hpp"
+#include "gdb_registers.hpp"
+#include "guest_memory.hpp"
+#include "kvm.hpp"
+#include "run_control.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace vmm {
+
+class GdbStub : public Debugger {
+  public:
+    // Waits for gdb to connect on localhost:port.
+    GdbStub(Vcpu& vcpu, GuestMemory& memory, const RunControl& control, uint16_t port);
+    ~GdbStub() override;
+    GdbStub(const GdbStub&) = delete;
+    GdbStub& operator=(const GdbStub&) = delete;
+
+    void before_run(Vcpu& vcpu) override;
+    bool after_exit(Vcpu& vcpu) override;
+
+  private:
+    enum class Resume { kContinue, kStep };
+
+    // Answers gdb until it says continue or step (or detaches, or kills).
+    void serve();
+    // The reply to one packet; nothing when there is none to send (the packet
+    // resumed the guest, or was answered already).
+    std::optional<std::string> answer(const std::string& packet);
+    std::string query(const std::string& packet);
+    std::string breakpoint(const std::string& packet);
+    std::string read_memory(const std::string& arguments);
+    std::string write_memory(const std::string& arguments, bool binary);
+    std::string write_register(std::size_t n, std::string_view hex_value);
+    std::string monitor(const std::string& command);
+    std::optional<std::string> resume(Resume how, const std::string& address);
+
+    // Tells gdb the guest stopped, and waits for its commands.
+    void stopped(const std::string& reply);
+    std::string stop_reply_for_debug_exit();
+    CpuRegisters& cpu();
+    void detach(const char* why);
+
+    Vcpu& vcpu_;
+    const RunControl& control_;
+    Breakpoints breakpoints_;
+    std::optional<GdbConnection> gdb_; // empty once detached
+    bool is_stopped_ = true;           // gdb is in charge: the guest does not run
+    Resume resume_ = Resume::kContinue;
+    bool step_ended_outside_ = false; // a step ended in an exit the VMM handled
+    std::string last_stop_ = "S05"; // gdb connects to a guest stopped before its first instruction
+    std::optional<CpuRegisters> cpu_; // read once per stop
+};
+
+} // namespace vmm
