@@ -2,6 +2,7 @@
 //
 // The engine is layered; each layer uses only the ones above it:
 //   error.hpp, unique_fd.hpp   exceptions; RAII for fds and mappings; hex.hpp for messages
+//   syscall_names.hpp          the names of Linux's system calls, for messages
 //   kvm.hpp                    the KVM objects: Kvm, Vm, Vcpu
 //   guest_memory.hpp           GuestMemory: every guest address is checked here
 //   guest_layout.hpp           where things live in guest physical memory
@@ -36,5 +37,6 @@
 #include "page_tables.hpp"
 #include "ring_mode.hpp"
 #include "run_control.hpp"
+#include "syscall_names.hpp"
 #include "trace.hpp"
 #include "unique_fd.hpp"
