@@ -5,9 +5,13 @@
 // should never make. So, once the machine is built, the VMM:
 //   - limits the size of any file it writes (RLIMIT_FSIZE: a write past it
 //     fails with EFBIG instead of filling the disk), and
-//   - installs a seccomp filter (seccomp(2), via libseccomp) that allows only
-//     the system calls the run loop and the handlers need. Any other call
-//     stops the VMM with a message naming it.
+//   - installs a seccomp filter (seccomp(2), via libseccomp) that allows what
+//     a correct VMM of any style needs once the guest runs: the vCPU's ioctls
+//     (KVM_RUN, its registers read and written either way), the ordinary file
+//     and file-system calls a handler forwards, time, memory, signals, threads.
+//     What no handler needs (execve, fork, sockets, ptrace, mount, kill of
+//     another process, the ioctls that build a machine, ...) stops the VMM
+//     with a message naming the call: "the seccomp filter stopped socket(2)".
 #pragma once
 
 #include <cstdint>

@@ -49,6 +49,9 @@ class Vcpu {
     // After changing regs(): KVM loads them back at the next KVM_RUN.
     void mark_regs_dirty() { run_->kvm_dirty_regs |= KVM_SYNC_X86_REGS; }
 
+    // The vCPU's fd, for a VMM that makes its own ioctls (KVM_GET_REGS, ...).
+    int fd() const { return fd_.get(); }
+
     // Segment and control registers (KVM_GET_SREGS): for set-up and crash reports.
     kvm_sregs get_sregs() const;
     void set_cpuid(const CpuidTable& table);
