@@ -35,12 +35,27 @@ int64_t GuestFiles::open(const std::string& path, uint64_t flags, uint64_t mode)
                                      O_SYNC | O_TMPFILE;
     open_how how{};
     how.flags = (flags & kKnownFlags) | O_CLOEXEC; // the guest's fds are the VMM's business
-    const bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
-    how.mode = creates ? mode & 07777 : 0;
+    if (how.flags & O_PATH) {
+        // O_PATH beats everything else: open(2) keeps only the flags that mean
+        // something with it (build_open_how() in fs/open.c), such as musl's
+        // O_LARGEFILE, which openat2(2) would refuse.
+        how.flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    }
+    const bool creates = (how.flags & O_CREAT) || (how.flags & O_TMPFILE) == O_TMPFILE;
+    how.mode = creates ? guest_file_mode(mode) : 0;
     // The kernel resolves the path and refuses any step out of the working
-    // directory, however it is spelled: safer than checking the string.
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    const long fd = ::syscall(SYS_openat2, workdir_.get(), path.c_str(), &how, sizeof how);
+    // directory, however it is spelled: safer than checking the string. Nor
+    // may a path cross into another mount under it (a procfs mounted there
+    // would lead to the VMM's own /proc/self/mem), nor follow /proc's magic links.
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+    long fd;
+    int attempts = 0;
+    do {
+        fd = ::syscall(SYS_openat2, workdir_.get(), path.c_str(), &how, sizeof how);
+        // EAGAIN: a rename somewhere on the host, while the path was walked,
+        // kept the kernel from proving that ".." stayed inside. The guest did
+        // nothing wrong: walk again (openat2(2) says to retry).
+    } while (fd < 0 && errno == EAGAIN && ++attempts < kResolveAttempts);
     if (fd < 0) {
         return -errno;
     }

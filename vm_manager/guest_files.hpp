@@ -14,6 +14,14 @@
 
 namespace vmm {
 
+// The mode of a file the guest creates: its permission bits only, never
+// set-uid, set-gid or sticky. A set-uid file of the guest's making, created
+// by a VMM run as root, would run as root for whoever executes it.
+constexpr uint32_t guest_file_mode(uint64_t mode)
+{
+    return static_cast<uint32_t>(mode & 0777);
+}
+
 class GuestFiles {
   public:
     static constexpr int kMaxFiles = 64; // like a small RLIMIT_NOFILE
@@ -23,8 +31,9 @@ class GuestFiles {
     explicit GuestFiles(const std::string& workdir);
 
     // Opens `path` for the guest as open(2) would, but only inside the working
-    // directory: "..", absolute paths and symlinks that lead out of it fail
-    // with -EXDEV. Returns the new guest fd, or -errno.
+    // directory: "..", absolute paths, symlinks that lead out of it and mount
+    // points under it fail with -EXDEV. A file it creates gets
+    // guest_file_mode(mode). Returns the new guest fd, or -errno.
     int64_t open(const std::string& path, uint64_t flags, uint64_t mode);
 
     // Gives the guest a new fd for `host_file`: the lowest free number, or
@@ -39,6 +48,9 @@ class GuestFiles {
     int64_t close(uint64_t guest_fd);
 
   private:
+    // How often open() walks a path again when a host rename raced with it.
+    static constexpr int kResolveAttempts = 100;
+
     struct Entry {
         int host_fd = -1; // -1: free
         UniqueFd owned;   // set when the VMM opened the file for the guest

@@ -7,12 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -189,6 +191,87 @@ TEST_F(GuestFilesOpenTest, IgnoresUnknownFlagBitsAndTheModeWithoutCreate)
 TEST_F(GuestFilesOpenTest, ReportsAMissingFileAsENOENT)
 {
     EXPECT_EQ(files_->open("missing", O_RDONLY, 0), -ENOENT);
+}
+
+} // namespace
+
+namespace {
+
+mode_t host_mode(const GuestFiles& files, int64_t guest_fd)
+{
+    struct stat info {};
+    EXPECT_EQ(::fstat(files.host_fd(guest_fd), &info), 0);
+    return info.st_mode;
+}
+
+mode_t current_umask()
+{
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    return mask;
+}
+
+TEST_F(GuestFilesOpenTest, CreatedFilesGetPermissionBitsOnly)
+{
+    const int64_t fd = files_->open("set-uid", O_WRONLY | O_CREAT, 06755);
+    ASSERT_EQ(fd, 3);
+    EXPECT_EQ(host_mode(*files_, fd) & 07777, 0755 & ~current_umask())
+        << "set-uid and set-gid bits of the guest's choosing";
+}
+
+TEST_F(GuestFilesOpenTest, UnnamedTemporaryFilesGetPermissionBitsOnly)
+{
+    const int64_t fd = files_->open(".", O_TMPFILE | O_RDWR, 07777);
+    if (fd == -EOPNOTSUPP) {
+        GTEST_SKIP() << "this file system has no O_TMPFILE";
+    }
+    ASSERT_EQ(fd, 3);
+    EXPECT_EQ(host_mode(*files_, fd) & 07000, 0u);
+}
+
+TEST_F(GuestFilesOpenTest, OPathWithMuslsLargeFileFlagOpensAsOnLinux)
+{
+    constexpr uint64_t kLinuxLargeFile = 0100000;
+    const int64_t fd = files_->open(".", O_PATH | kLinuxLargeFile | O_RDWR | O_CREAT, 0644);
+    ASSERT_EQ(fd, 3) << "open(\".\", O_PATH) gives an fd on Linux, whatever else is set";
+    EXPECT_TRUE(::fcntl(files_->host_fd(fd), F_GETFL) & O_PATH);
+}
+
+TEST(GuestFilesMountTest, PathsNeverCrossAMountPointUnderTheWorkingDirectory)
+{
+    // /proc is a mount of its own under /: through it, a guest would reach
+    // the VMM's /proc/self/mem.
+    GuestFiles files("/");
+    EXPECT_EQ(files.open("proc/self/comm", O_WRONLY, 0), -EXDEV);
+    EXPECT_EQ(files.open("proc/self/mem", O_RDWR, 0), -EXDEV);
+}
+
+TEST_F(GuestFilesOpenTest, DotDotIsWalkedAgainWhenAHostRenameRacesWithIt)
+{
+    // Any rename on the host while openat2 walks ".." makes the kernel answer
+    // EAGAIN (it cannot prove the walk stayed beneath the working directory).
+    ASSERT_EQ(::mkdir((workdir_ + "/sub").c_str(), 0755), 0);
+    ASSERT_GE(files_->open("file", O_WRONLY | O_CREAT, 0644), 0);
+    const std::string a = outside_ + "/a", b = outside_ + "/b";
+    ASSERT_EQ(::mkdir(a.c_str(), 0755), 0);
+    std::atomic<bool> done = false;
+    std::thread renamer([&] {
+        while (!done) {
+            ::rename(a.c_str(), b.c_str());
+            ::rename(b.c_str(), a.c_str());
+        }
+    });
+    int eagain = 0;
+    for (int i = 0; i < 20000; ++i) {
+        const int64_t fd = files_->open("sub/../file", O_RDONLY, 0);
+        eagain += fd == -EAGAIN;
+        if (fd >= 0) {
+            files_->close(fd);
+        }
+    }
+    done = true;
+    renamer.join();
+    EXPECT_EQ(eagain, 0) << "opens that failed with EAGAIN";
 }
 
 } // namespace
