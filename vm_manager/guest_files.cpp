@@ -8,11 +8,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace vmm {
 
-GuestFiles::GuestFiles(const std::string& workdir)
+GuestFiles::GuestFiles(const std::string& workdir, uint64_t disk_quota) : limits_(disk_quota)
 {
     const int fd = ::open(workdir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -81,6 +82,42 @@ int64_t GuestFiles::add(UniqueFd host_file)
 int GuestFiles::host_fd(uint64_t guest_fd) const
 {
     return guest_fd < kMaxFiles ? entries_[guest_fd].host_fd : -1;
+}
+
+int64_t GuestFiles::write(uint64_t guest_fd, std::span<const std::byte> bytes)
+{
+    const int fd = host_fd(guest_fd);
+    if (fd < 0) {
+        return -EBADF;
+    }
+    struct stat file;
+    if (::fstat(fd, &file) != 0) {
+        return -errno;
+    }
+    if (!S_ISREG(file.st_mode)) {
+        // A pipe, a terminal, /dev/null: nothing lands on a disk.
+        const ssize_t written = ::write(fd, bytes.data(), bytes.size());
+        return written < 0 ? -errno : written;
+    }
+    // A regular file: the write lands at the file position, or at the end
+    // with O_APPEND. That and the file's size say how much it would grow.
+    const int status_flags = ::fcntl(fd, F_GETFL);
+    const off_t offset = (status_flags & O_APPEND) ? file.st_size : ::lseek(fd, 0, SEEK_CUR);
+    if (status_flags < 0 || offset < 0) {
+        return -errno;
+    }
+    const auto size = static_cast<uint64_t>(file.st_size);
+    const auto start = static_cast<uint64_t>(offset);
+    const int64_t allowed = limits_.allowed(size, start, bytes.size());
+    if (allowed <= 0) {
+        return allowed; // 0 for an empty write, or -EFBIG, -EDQUOT
+    }
+    const ssize_t written = ::write(fd, bytes.data(), static_cast<std::size_t>(allowed));
+    if (written < 0) {
+        return -errno;
+    }
+    limits_.charge(size, std::max(size, start + static_cast<uint64_t>(written)));
+    return written;
 }
 
 int64_t GuestFiles::close(uint64_t guest_fd)

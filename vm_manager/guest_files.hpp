@@ -7,9 +7,12 @@
 #pragma once
 
 #include "unique_fd.hpp"
+#include "write_limits.hpp"
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace vmm {
@@ -27,8 +30,9 @@ class GuestFiles {
     static constexpr int kMaxFiles = 64; // like a small RLIMIT_NOFILE
 
     // Guest fds 0, 1 and 2 stand for the VMM's own standard input, output and
-    // error; guest paths are resolved in `workdir`.
-    explicit GuestFiles(const std::string& workdir);
+    // error; guest paths are resolved in `workdir`; the guest's writes may add
+    // at most `disk_quota` bytes to files (write_limits.hpp).
+    explicit GuestFiles(const std::string& workdir, uint64_t disk_quota = kDefaultDiskQuota);
 
     // Opens `path` for the guest as open(2) would, but only inside the working
     // directory: "..", absolute paths, symlinks that lead out of it and mount
@@ -42,6 +46,10 @@ class GuestFiles {
 
     // The host fd behind a guest fd, or -1 when the guest has no such fd.
     int host_fd(uint64_t guest_fd) const;
+
+    // Writes `bytes` to a guest fd as write(2) would, within the guest's write
+    // limits: the number of bytes written, or -errno (-EBADF, -EFBIG, -EDQUOT, ...).
+    int64_t write(uint64_t guest_fd, std::span<const std::byte> bytes);
 
     // Closes a guest fd: 0, or -EBADF. The VMM's standard streams stay open on
     // the host; only the guest's name for them goes away.
@@ -57,6 +65,7 @@ class GuestFiles {
     };
     std::array<Entry, kMaxFiles> entries_;
     UniqueFd workdir_;
+    WriteLimits limits_;
 };
 
 } // namespace vmm

@@ -11,11 +11,12 @@
 //   elf_loader.hpp             loading the static program
 //   initial_stack.hpp          argc, argv, envp and auxv for the program
 //   memory_map.hpp             where everything went (--verbose, --memory-map)
+//   write_limits.hpp           how much the guest may write: file size, disk quota
 //   guest_files.hpp            the guest's file descriptors
 //   trace.hpp                  the trace lines of handled system calls
 //   ring_mode.hpp              ring 3 or ring 0 for the program
 //   run_control.hpp            Ctrl-C, --timeout, --max-exits
-//   confinement.hpp            seccomp and file-size limit for the VMM itself
+//   confinement.hpp            the seccomp filter of the VMM itself
 //   crash_report.hpp           explaining a crashed guest
 //   command_line.hpp           vm_manager's options
 //   host_file.hpp              reading the VMM's input files
@@ -40,3 +41,4 @@
 #include "syscall_names.hpp"
 #include "trace.hpp"
 #include "unique_fd.hpp"
+#include "write_limits.hpp"

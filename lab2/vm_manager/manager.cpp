@@ -98,7 +98,7 @@ int run_vm(const Options& options)
     vcpu.start_in_real_mode(boot.address);
 
     // 6. What the system calls need: the guest's files and the trace.
-    GuestFiles files(options.workdir);
+    GuestFiles files(options.workdir, options.disk_quota);
     Trace trace(options.trace_file);
 
     // 7. What may stop the run (Ctrl-C, --timeout, --max-exits). Then, since
@@ -157,9 +157,10 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
 // write(fd, buffer, count): returns the number of bytes written, or -errno.
 int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
 {
-    // TODO(step 2): find the host fd (guest.files.host_fd()), the host
-    // address of the buffer (guest.memory.range()), write, print
-    // guest.trace.write(...), and return the count or -errno.
+    // TODO(step 2): check the fd (guest.files.host_fd()), find the host
+    // address of the buffer (guest.memory.range()), write it with
+    // guest.files.write(), print guest.trace.write(...), and return the
+    // count or -errno.
     (void)guest, (void)fd, (void)buffer, (void)count;
     return -ENOSYS;
 }

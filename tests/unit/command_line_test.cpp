@@ -47,6 +47,7 @@ TEST(CommandLineTest, Defaults)
     const Options options = parse({});
     EXPECT_EQ(options.memory_size, kDefaultMemorySize);
     EXPECT_EQ(options.workdir, ".");
+    EXPECT_EQ(options.disk_quota, 256 * MiB);
     EXPECT_EQ(options.trace_file, "");
     EXPECT_EQ(options.ring, std::nullopt);
     EXPECT_EQ(options.max_exits, 0u);
@@ -63,12 +64,14 @@ TEST(CommandLineTest, Defaults)
 TEST(CommandLineTest, ParsesEachOption)
 {
     const Options options =
-        parse({"--boot", "my.bin", "--mem", "16M", "--workdir", "/tmp/w", "--trace", "t.txt",
-               "--max-exits", "100", "--timeout", "2.5", "--ring", "3", "--verbose", "--memory-map",
-               "--no-seccomp", "--help"});
+        parse({"--boot",      "my.bin",       "--mem",        "16M",          "--workdir",
+               "/tmp/w",      "--disk-quota", "64M",          "--trace",      "t.txt",
+               "--max-exits", "100",          "--timeout",    "2.5",          "--ring",
+               "3",           "--verbose",    "--memory-map", "--no-seccomp", "--help"});
     EXPECT_EQ(options.boot_image, "my.bin");
     EXPECT_EQ(options.memory_size, 16 * MiB);
     EXPECT_EQ(options.workdir, "/tmp/w");
+    EXPECT_EQ(options.disk_quota, 64 * MiB);
     EXPECT_EQ(options.trace_file, "t.txt");
     EXPECT_EQ(options.max_exits, 100u);
     EXPECT_EQ(options.timeout_seconds, 2.5);
@@ -109,6 +112,23 @@ TEST(CommandLineTest, MemDigitsAreDecimalEvenWithALeadingZero)
     EXPECT_EQ(parse({"--mem", "08M"}).memory_size, 8 * MiB);
 }
 
+TEST(CommandLineTest, DiskQuotaIsASizeWithOrWithoutAUnit)
+{
+    EXPECT_EQ(parse({"--disk-quota", "0"}).disk_quota, 0u);
+    EXPECT_EQ(parse({"--disk-quota", "1000"}).disk_quota, 1000u);
+    EXPECT_EQ(parse({"--disk-quota", "512K"}).disk_quota, 512 * KiB);
+    EXPECT_EQ(parse({"--disk-quota", "3G"}).disk_quota, 3 * GiB);
+    EXPECT_EQ(parse({"--disk-quota", "16GiB"}).disk_quota, 16 * GiB);
+}
+
+TEST(CommandLineTest, DiskQuotaRejectsWhatIsNoSize)
+{
+    for (const char* size :
+         {"", "abc", "-1", "1.5G", "8X", "99999999999999999999", "99999999999999999G"}) {
+        EXPECT_THROW(parse({"--disk-quota", size}), UsageError) << "--disk-quota '" << size << "'";
+    }
+}
+
 TEST(CommandLineTest, RingIsZeroOrThreeOnly)
 {
     EXPECT_EQ(parse({"--ring", "0"}).ring, 0);
@@ -147,7 +167,8 @@ TEST(CommandLineTest, UnknownOptionsAreUsageErrors)
 
 TEST(CommandLineTest, MissingValueIsAUsageError)
 {
-    for (const char* option : {"--mem", "--boot", "--trace", "--ring", "--timeout"}) {
+    for (const char* option :
+         {"--mem", "--boot", "--trace", "--ring", "--timeout", "--disk-quota"}) {
         EXPECT_THROW(parse({option}), UsageError) << option;
     }
 }

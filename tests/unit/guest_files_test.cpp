@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -272,6 +273,101 @@ TEST_F(GuestFilesOpenTest, DotDotIsWalkedAgainWhenAHostRenameRacesWithIt)
     done = true;
     renamer.join();
     EXPECT_EQ(eagain, 0) << "opens that failed with EAGAIN";
+}
+
+} // namespace
+
+// GuestFiles::write: write(2) on the host fd, within the guest's write limits.
+namespace {
+
+std::span<const std::byte> bytes_of(const std::string& text)
+{
+    return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+class GuestFilesWriteTest : public GuestFilesOpenTest {
+  protected:
+    // A fresh table with a quota of `quota` bytes, and a file opened in it.
+    int64_t open_with_quota(uint64_t quota, uint64_t flags = O_WRONLY | O_CREAT | O_TRUNC)
+    {
+        files_ = std::make_unique<GuestFiles>(workdir_, quota);
+        return files_->open("out", flags, 0644);
+    }
+    uint64_t size_of_out() const { return std::filesystem::file_size(workdir_ + "/out"); }
+};
+
+TEST_F(GuestFilesWriteTest, WritesWhatItIsGiven)
+{
+    const int64_t fd = open_with_quota(vmm::kDefaultDiskQuota);
+    EXPECT_EQ(files_->write(fd, bytes_of("hello\n")), 6);
+    EXPECT_EQ(size_of_out(), 6u);
+}
+
+TEST_F(GuestFilesWriteTest, UnknownFdIsEbadf)
+{
+    EXPECT_EQ(files_->write(3, bytes_of("x")), -EBADF);
+    EXPECT_EQ(files_->write(UINT64_MAX, bytes_of("x")), -EBADF);
+}
+
+TEST_F(GuestFilesWriteTest, PastTheFileSizeLimitWritesAreCutThenFailWithEfbig)
+{
+    const int64_t fd = open_with_quota(UINT64_MAX);
+    ASSERT_EQ(::lseek(files_->host_fd(fd), vmm::kMaxGuestFileSize - 2, SEEK_SET),
+              static_cast<off_t>(vmm::kMaxGuestFileSize - 2));
+    EXPECT_EQ(files_->write(fd, bytes_of("abcd")), 2);
+    EXPECT_EQ(files_->write(fd, bytes_of("cd")), -EFBIG);
+    EXPECT_EQ(size_of_out(), vmm::kMaxGuestFileSize);
+}
+
+TEST_F(GuestFilesWriteTest, PastTheQuotaWritesAreCutThenFailWithEdquot)
+{
+    const int64_t fd = open_with_quota(10);
+    EXPECT_EQ(files_->write(fd, bytes_of("0123456")), 7);
+    EXPECT_EQ(files_->write(fd, bytes_of("789abc")), 3);
+    EXPECT_EQ(files_->write(fd, bytes_of("d")), -EDQUOT);
+    EXPECT_EQ(size_of_out(), 10u);
+    // What a file already holds may be written again.
+    ASSERT_EQ(::lseek(files_->host_fd(fd), 0, SEEK_SET), 0);
+    EXPECT_EQ(files_->write(fd, bytes_of("ABC")), 3);
+}
+
+TEST_F(GuestFilesWriteTest, QuotaCoversEveryFileOfTheRun)
+{
+    const int64_t first = open_with_quota(10);
+    const int64_t second = files_->open("other", O_WRONLY | O_CREAT, 0644);
+    EXPECT_EQ(files_->write(first, bytes_of("012345")), 6);
+    EXPECT_EQ(files_->write(second, bytes_of("012345")), 4);
+}
+
+TEST_F(GuestFilesWriteTest, AppendedBytesAreChargedWhereverTheFilePositionIs)
+{
+    {
+        const int64_t fd = open_with_quota(10);
+        ASSERT_EQ(files_->write(fd, bytes_of("01234567")), 8);
+    }
+    const int64_t fd = open_with_quota(10, O_WRONLY | O_APPEND);
+    ASSERT_EQ(::lseek(files_->host_fd(fd), 0, SEEK_CUR), 0);
+    EXPECT_EQ(files_->write(fd, bytes_of("0123456789ab")), 10);
+    EXPECT_EQ(files_->write(fd, bytes_of("c")), -EDQUOT);
+    EXPECT_EQ(size_of_out(), 18u);
+}
+
+TEST_F(GuestFilesWriteTest, AHoleLeftBeforeTheBytesIsCharged)
+{
+    const int64_t fd = open_with_quota(100);
+    ASSERT_EQ(::lseek(files_->host_fd(fd), 1000, SEEK_SET), 1000);
+    EXPECT_EQ(files_->write(fd, bytes_of("x")), -EDQUOT);
+    EXPECT_EQ(size_of_out(), 0u);
+}
+
+TEST_F(GuestFilesWriteTest, PipesAreNotChargedToTheQuota)
+{
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+    UniqueFd read_end(pipe_fds[0]);
+    files_ = std::make_unique<GuestFiles>(workdir_, 0);
+    const int64_t fd = files_->add(UniqueFd(pipe_fds[1]));
+    EXPECT_EQ(files_->write(fd, bytes_of("through")), 7);
 }
 
 } // namespace

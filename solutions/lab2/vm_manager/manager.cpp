@@ -105,7 +105,7 @@ int run_vm(const Options& options)
     vcpu.start_in_real_mode(boot.address);
 
     // 6. What the system calls need: the guest's files and the trace.
-    GuestFiles files(options.workdir);
+    GuestFiles files(options.workdir, options.disk_quota);
     Trace trace(options.trace_file);
 
     // 7. What may stop the run (Ctrl-C, --timeout, --max-exits). Then, since
@@ -228,23 +228,23 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
 int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
 {
     //! BEGIN SOLUTION
-    const int host_fd = guest.files.host_fd(fd);
     const std::optional<std::span<std::byte>> bytes = guest.memory.range(buffer, count);
     int64_t result;
-    if (host_fd < 0) {
-        result = -EBADF;
+    if (guest.files.host_fd(fd) < 0) {
+        result = -EBADF; // checked first, as Linux does
     } else if (!bytes) {
         result = -EFAULT; // the buffer is not entirely inside guest memory
     } else {
-        const ssize_t written = ::write(host_fd, bytes->data(), bytes->size());
-        result = written < 0 ? -errno : written;
+        // write(2) on the host fd, within the guest's file-size limit and disk quota.
+        result = guest.files.write(fd, *bytes);
     }
     guest.trace.write(fd, buffer, count, result);
     return result;
     //! ELSE
-    //! // TODO(step 2): find the host fd (guest.files.host_fd()), the host
-    //! // address of the buffer (guest.memory.range()), write, print
-    //! // guest.trace.write(...), and return the count or -errno.
+    //! // TODO(step 2): check the fd (guest.files.host_fd()), find the host
+    //! // address of the buffer (guest.memory.range()), write it with
+    //! // guest.files.write(), print guest.trace.write(...), and return the
+    //! // count or -errno.
     //! (void)guest, (void)fd, (void)buffer, (void)count;
     //! return -ENOSYS;
     //! END SOLUTION
