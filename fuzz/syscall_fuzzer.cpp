@@ -15,7 +15,8 @@
 // no register but RAX and marks the registers dirty; open, write and close
 // return a count, an fd or a -errno; every fd open gives the guest leads inside
 // the working directory (scratch_dir.hpp). Guest fds 0, 1 and 2 are /dev/null
-// here, not the fuzzer's own standard streams; the trace goes to /dev/null.
+// here, not the fuzzer's own standard streams; the trace goes to a file beside
+// the working directory, emptied for each input.
 #include "scratch_dir.hpp"
 
 #include "vmm.hpp"
@@ -73,7 +74,6 @@ bool same_except_rax(kvm_regs a, kvm_regs b)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
 {
     static fuzz::ScratchDir scratch;
-    static vmm::Trace trace("/dev/null");
     static const int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     static vmm::GuestMemory* memories[kMaxPages] = {};
     static kvm_run run;
@@ -109,8 +109,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     }
 
     {
-        // Fresh guest fds for each input; 0, 1 and 2 are /dev/null.
+        // Fresh guest fds and trace for each input; fds 0, 1 and 2 are /dev/null.
         vmm::GuestFiles files(scratch.workdir());
+        vmm::Trace trace(scratch.trace_file());
         for (int fd = 0; fd < 3; ++fd) {
             files.close(fd);
             if (files.add(vmm::UniqueFd(::fcntl(dev_null, F_DUPFD_CLOEXEC, 0))) != fd) {
