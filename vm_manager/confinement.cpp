@@ -254,11 +254,6 @@ void install_seccomp_filter()
 
 void confine_vmm(bool seccomp)
 {
-    // A write past a file-size limit set by whoever started the VMM fails
-    // with EFBIG, which the VMM reports; the SIGXFSZ that comes with it would
-    // kill it.
-    std::signal(SIGXFSZ, SIG_IGN);
-
     // The sanitizers need system calls of their own: AddressSanitizer's leak
     // check at exit, UndefinedBehaviorSanitizer's report (readlink). gcc has no
     // macro for the latter: `make SANITIZE=...` defines VMM_SANITIZED.

@@ -19,6 +19,7 @@
 //   confinement.hpp            the seccomp filter of the VMM itself
 //   crash_report.hpp           explaining a crashed guest
 //   command_line.hpp           vm_manager's options
+//   standard_streams.hpp       fds 0-2 open, SIGPIPE and SIGXFSZ ignored, before anything
 //   host_file.hpp              reading the VMM's input files
 #pragma once
 
@@ -38,6 +39,7 @@
 #include "page_tables.hpp"
 #include "ring_mode.hpp"
 #include "run_control.hpp"
+#include "standard_streams.hpp"
 #include "syscall_names.hpp"
 #include "trace.hpp"
 #include "unique_fd.hpp"

@@ -49,6 +49,9 @@ int64_t sys_close(Guest& guest, uint64_t fd);
 int main(int argc, char* argv[])
 {
     try {
+        // Before anything is opened: fds 0, 1 and 2, which the guest shares,
+        // must not become /dev/kvm's (see standard_streams.hpp).
+        secure_standard_streams();
         const Options options = parse_command_line(argc, argv);
         if (options.help) {
             print_usage(stdout);
