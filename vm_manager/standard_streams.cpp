@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <string>
 
 namespace vmm {
@@ -25,6 +26,9 @@ void secure_standard_streams()
     }
     std::signal(SIGPIPE, SIG_IGN);
     std::signal(SIGXFSZ, SIG_IGN);
+    // Line-buffered, also into a pipe: what a VMM prints with printf()
+    // appears before the output of the guest's next write to the same place.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
 }
 
 } // namespace vmm

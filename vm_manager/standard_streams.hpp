@@ -10,6 +10,8 @@
 //     by whoever started the VMM, fails with EPIPE or EFBIG instead of
 //     killing the VMM with SIGPIPE or SIGXFSZ: the guest gets the error, and
 //     the VMM reports its own failed writes (trace.hpp) instead of vanishing.
+// And standard output is line-buffered, so that lines a VMM prints with
+// printf() come out in order with the guest's own output.
 #pragma once
 
 namespace vmm {
