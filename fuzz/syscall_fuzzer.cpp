@@ -9,7 +9,7 @@
 //   then     for each call, 7 little-endian 64-bit registers:
 //            RAX, RDI, RSI, RDX, R10, R8, R9 (zeros past the end of the input)
 //   the rest guest memory from guest address 0; the rest of it is zero
-// The calls run in order until one ends the program (exit).
+// The calls run in order until one ends the program (exit_group or exit).
 //
 // Checked, besides what AddressSanitizer and UBSan check: the handler changes
 // no register but RAX and marks the registers dirty; open, write and close
@@ -139,8 +139,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             const std::optional<int> exit_status = handle_syscall(vcpu, {*memory, files, trace});
 
             if (exit_status) {
-                if (before.rax != SYS_exit || *exit_status != static_cast<int>(before.rdi & 0xff)) {
-                    finding("the program ended, but not by exit", *exit_status, before);
+                if ((before.rax != SYS_exit && before.rax != SYS_exit_group) ||
+                    *exit_status != static_cast<int>(before.rdi & 0xff)) {
+                    finding("the program ended, but not by exit or exit_group", *exit_status,
+                            before);
                 }
                 break;
             }

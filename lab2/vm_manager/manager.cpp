@@ -139,8 +139,9 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     // the result back in RAX: a value, or -errno on failure.
     kvm_regs& regs = vcpu.regs();
     // TODO(step 2): call the sys_ function for the number in regs.rax with
-    // its arguments; for SYS_exit, print the trace line and return the
-    // status. For now every call is "undefined".
+    // its arguments. For the call that ends the program (SYS_exit_group,
+    // or SYS_exit), print the EXIT line and return the status. For now
+    // every call is "undefined".
     guest.trace.undefined(regs.rax);
     regs.rax = static_cast<uint64_t>(-ENOSYS);
     vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes

@@ -163,7 +163,11 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     case SYS_close:
         result = sys_close(guest, regs.rdi);
         break;
+    case SYS_exit_group:
     case SYS_exit:
+        // The call that ends the program: exit_group (what musl's exit() makes),
+        // or exit (which ends the calling thread: here the only one). Linux
+        // ends the process there, so the run ends, with the one EXIT line.
         guest.trace.exit(regs.rdi);
         return static_cast<int>(regs.rdi & 0xff); // a parent sees the low 8 bits, as on Linux
     case SYS_arch_prctl:
@@ -175,11 +179,6 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
         // musl's start-up; the result is the thread id. The guest's only thread is 1.
         result = 1;
         break;
-    case SYS_exit_group:
-        // musl's _Exit calls exit_group, then exit if exit_group returned: we
-        // let it return and end the run at exit.
-        result = 0;
-        break;
     default:
         guest.trace.undefined(regs.rax);
         result = -ENOSYS;
@@ -190,8 +189,9 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     return std::nullopt;
     //! ELSE
     //! // TODO(step 2): call the sys_ function for the number in regs.rax with
-    //! // its arguments; for SYS_exit, print the trace line and return the
-    //! // status. For now every call is "undefined".
+    //! // its arguments. For the call that ends the program (SYS_exit_group,
+    //! // or SYS_exit), print the EXIT line and return the status. For now
+    //! // every call is "undefined".
     //! guest.trace.undefined(regs.rax);
     //! regs.rax = static_cast<uint64_t>(-ENOSYS);
     //! vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes
