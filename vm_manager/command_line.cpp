@@ -2,13 +2,13 @@
 
 #include "error.hpp"
 #include "guest_layout.hpp"
+#include "run_control.hpp"
 #include "write_limits.hpp"
 
 #include <getopt.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <filesystem>
 
 namespace vmm {
@@ -101,7 +101,7 @@ void print_usage(std::FILE* out)
                "                     64M (default: 256M); past it, writes fail with EDQUOT\n"
                "  --trace FILE       write the trace lines to FILE instead of standard output\n"
                "  --max-exits N      stop the guest after N VM exits\n"
-               "  --timeout SECONDS  stop the guest after SECONDS (decimals allowed)\n"
+               "  --timeout SECONDS  stop the guest after SECONDS (0.001 or more)\n"
                "  --ring 0|3         run the program in ring 0 or ring 3 (default: the ring\n"
                "                     this machine's KVM supports; --verbose says which)\n"
                "  --verbose          explain the set-up on standard error\n"
@@ -188,10 +188,15 @@ Options parse_command_line(int argc, char* argv[])
             } catch (const std::exception&) {
                 used = 0;
             }
-            if (used == 0 || used != value.size() || !(options.timeout_seconds > 0) ||
-                !std::isfinite(options.timeout_seconds)) {
-                throw UsageError("--timeout wants a positive number of seconds, not '" + value +
-                                 "'");
+            // (Written so that NaN fails too.)
+            if (used == 0 || used != value.size() ||
+                !(options.timeout_seconds >= kMinTimeoutSeconds &&
+                  options.timeout_seconds <= kMaxTimeoutSeconds)) {
+                char range[64];
+                std::snprintf(range, sizeof range, "from %.10g to %.10g", kMinTimeoutSeconds,
+                              kMaxTimeoutSeconds);
+                throw UsageError(std::string("--timeout wants a number of seconds ") + range +
+                                 " (what the timer holds), not '" + value + "'");
             }
             break;
         }

@@ -2,6 +2,7 @@
 #include "command_line.hpp"
 #include "error.hpp"
 #include "guest_layout.hpp"
+#include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -143,6 +144,20 @@ TEST(CommandLineTest, TimeoutTakesPositiveDecimalSeconds)
     EXPECT_EQ(parse({"--timeout", "0.5"}).timeout_seconds, 0.5);
     for (const char* timeout : {"0", "-1", "x", "1s", "", "inf", "nan"}) {
         EXPECT_THROW(parse({"--timeout", timeout}), UsageError) << "--timeout '" << timeout << "'";
+    }
+}
+
+TEST(CommandLineTest, TimeoutIsWhatTheTimerCanHold)
+{
+    EXPECT_EQ(parse({"--timeout", "0.001"}).timeout_seconds, 0.001);
+    EXPECT_EQ(parse({"--timeout", "9223372036"}).timeout_seconds, 9223372036.0);
+    for (const char* timeout : {"0.0000001", "0.0009", "1e-300", "9223372037", "1e300"}) {
+        EXPECT_TRUE(throws_naming(
+            [&] {
+                parse({"--timeout", timeout});
+            },
+            "from 0.001 to 9223372036"))
+            << "--timeout '" << timeout << "'";
     }
 }
 
