@@ -8,9 +8,8 @@ memory plus the guest address), and, after confine_vmm, makes the calls that
 VMM_PROBE names."""
 import pytest
 
-from helpers import BUILD, KIT, REFERENCE, SANITIZED, run, user_environment
-
-SOURCE = KIT / "solutions" / "lab2" / "vm_manager" / "manager.cpp"
+from helpers import (BUILD, REFERENCE, REFERENCE_SOURCE, SANITIZED, build_vmm, edited, run,
+                     user_environment)
 
 # Calls a VMM may make once the guest runs, whatever its style: on files and
 # the file system, time, the process, a thread. Each is checked.
@@ -125,24 +124,8 @@ def style_vmm(tmp_path_factory):
     """The reference, edited as EDITS say, built with the kit's flags."""
     if SANITIZED:
         pytest.skip("under SANITIZE the VMM installs no seccomp filter")
-    source = SOURCE.read_text()
-    for old, new in EDITS:
-        assert source.count(old) == 1, f"the reference no longer says:\n{old}"
-        source = source.replace(old, new)
-    out = tmp_path_factory.mktemp("style_vmm")
-    (out / "manager.cpp").write_text(source)
-
-    def make_variable(name):
-        result = run(["make", "-s", "--no-print-directory", f"print-{name}"], cwd=KIT,
-                     env=user_environment())
-        assert result.returncode == 0, result.stderr
-        return result.stdout.split()
-
-    build = run(["g++", *make_variable("CXXFLAGS"), f"-I{KIT / 'vm_manager'}", "-o",
-                 out / "vm_manager", out / "manager.cpp", BUILD / "engine" / "libvmm.a",
-                 *make_variable("VMM_LDFLAGS")], cwd=out, timeout=300)
-    assert build.returncode == 0, build.stderr
-    return out / "vm_manager"
+    return build_vmm(edited(REFERENCE_SOURCE.read_text(), EDITS),
+                     tmp_path_factory.mktemp("style_vmm"))
 
 
 def run_probe(vmm, probe, cwd):
