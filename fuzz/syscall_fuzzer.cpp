@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 // As in manager.cpp, which defines them.
 struct Guest {
@@ -58,8 +59,10 @@ uint64_t little_endian(const uint8_t* bytes)
 
 [[noreturn]] void finding(const char* what, uint64_t number, const kvm_regs& before)
 {
-    std::fprintf(stderr, "FINDING: %s (system call %llu, result %lld)\n", what,
-                 static_cast<unsigned long long>(before.rax), static_cast<long long>(number));
+    const std::string_view name = vmm::syscall_name(before.rax); // empty for no Linux call
+    std::fprintf(stderr, "FINDING: %s (system call %llu%s%.*s, result %lld)\n", what,
+                 static_cast<unsigned long long>(before.rax), name.empty() ? "" : ", ",
+                 static_cast<int>(name.size()), name.data(), static_cast<long long>(number));
     std::abort();
 }
 
