@@ -231,14 +231,15 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
 int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
 {
     //! BEGIN SOLUTION
+    const int host_fd = guest.files.host_fd(fd);
     const std::optional<std::span<std::byte>> bytes = guest.memory.range(buffer, count);
     int64_t result;
-    if (guest.files.host_fd(fd) < 0) {
-        result = -EBADF; // checked first, as Linux does
+    if (host_fd < 0) {
+        result = -EBADF;
     } else if (!bytes) {
         result = -EFAULT; // the buffer is not entirely inside guest memory
     } else {
-        // write(2) on the host fd, within the guest's file-size limit and disk quota.
+        // write(2) on host_fd, within the guest's file-size limit and disk quota.
         result = guest.files.write(fd, *bytes);
     }
     guest.trace.write(fd, buffer, count, result);
