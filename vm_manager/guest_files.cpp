@@ -90,20 +90,25 @@ int64_t GuestFiles::write(uint64_t guest_fd, std::span<const std::byte> bytes)
     if (fd < 0) {
         return -EBADF;
     }
+    auto host_write = [&](std::size_t count) -> int64_t {
+        const ssize_t written = ::write(fd, bytes.data(), count);
+        return written < 0 ? -errno : written;
+    };
     struct stat file;
-    if (::fstat(fd, &file) != 0) {
+    const int status_flags = ::fcntl(fd, F_GETFL);
+    if (status_flags < 0 || ::fstat(fd, &file) != 0) {
         return -errno;
     }
-    if (!S_ISREG(file.st_mode)) {
-        // A pipe, a terminal, /dev/null: nothing lands on a disk.
-        const ssize_t written = ::write(fd, bytes.data(), bytes.size());
-        return written < 0 ? -errno : written;
+    if (!S_ISREG(file.st_mode) || (status_flags & O_ACCMODE) == O_RDONLY ||
+        (status_flags & O_PATH)) {
+        // Nothing lands on a disk (a pipe, a terminal, /dev/null), or the
+        // kernel refuses the write whatever its size (EBADF), as it should.
+        return host_write(bytes.size());
     }
     // A regular file: the write lands at the file position, or at the end
     // with O_APPEND. That and the file's size say how much it would grow.
-    const int status_flags = ::fcntl(fd, F_GETFL);
     const off_t offset = (status_flags & O_APPEND) ? file.st_size : ::lseek(fd, 0, SEEK_CUR);
-    if (status_flags < 0 || offset < 0) {
+    if (offset < 0) {
         return -errno;
     }
     const auto size = static_cast<uint64_t>(file.st_size);
@@ -112,11 +117,10 @@ int64_t GuestFiles::write(uint64_t guest_fd, std::span<const std::byte> bytes)
     if (allowed <= 0) {
         return allowed; // 0 for an empty write, or -EFBIG, -EDQUOT
     }
-    const ssize_t written = ::write(fd, bytes.data(), static_cast<std::size_t>(allowed));
-    if (written < 0) {
-        return -errno;
+    const int64_t written = host_write(static_cast<std::size_t>(allowed));
+    if (written > 0) {
+        limits_.charge(size, std::max(size, start + static_cast<uint64_t>(written)));
     }
-    limits_.charge(size, std::max(size, start + static_cast<uint64_t>(written)));
     return written;
 }
 

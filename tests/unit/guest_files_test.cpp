@@ -360,6 +360,15 @@ TEST_F(GuestFilesWriteTest, AHoleLeftBeforeTheBytesIsCharged)
     EXPECT_EQ(size_of_out(), 0u);
 }
 
+TEST_F(GuestFilesWriteTest, AFileOpenForReadingOnlyIsEbadfEvenPastTheLimits)
+{
+    ASSERT_EQ(open_with_quota(0), 3);
+    const int64_t read_only = files_->open("out", O_RDONLY, 0);
+    ASSERT_EQ(::lseek(files_->host_fd(read_only), vmm::kMaxGuestFileSize, SEEK_SET),
+              static_cast<off_t>(vmm::kMaxGuestFileSize));
+    EXPECT_EQ(files_->write(read_only, bytes_of("x")), -EBADF);
+}
+
 TEST_F(GuestFilesWriteTest, PipesAreNotChargedToTheQuota)
 {
     int pipe_fds[2];
