@@ -19,10 +19,10 @@ struct RunLimits {
     double timeout_seconds = 0; // 0: none; else between the two bounds below
 };
 
-// What --timeout may be. Below a millisecond it would end the run before the
-// machine is even built (that takes about 2 ms); below a microsecond the
-// timer's struct timeval would hold 0, which disarms it. And the kernel keeps
-// the timer in nanoseconds, in a signed 64-bit ktime_t: about 292 years.
+// What --timeout may be. Below a millisecond it would stop a program before
+// it has done anything worth a run, and below a microsecond the timer's
+// struct timeval would hold 0, which disarms it. At the other end, the kernel
+// keeps the timer in nanoseconds, in a signed 64-bit ktime_t: about 292 years.
 inline constexpr double kMinTimeoutSeconds = 0.001;
 inline constexpr double kMaxTimeoutSeconds = 9223372036.0; // 2^63 ns
 
