@@ -34,12 +34,11 @@ def hostile(kvm, build_program, tmp_path):
 
     before = snapshot()
 
-    def run_hostile(name, *args, options=(), wrapper=(), **kwargs):
-        """OPTIONS go to the VMM, WRAPPER before it, KWARGS to subprocess.run."""
+    def run_hostile(name, *args, options=(), wrapper=()):
+        """OPTIONS go to the VMM; WRAPPER is a command that runs it."""
         program = build_program(PROGRAMS / f"{name}.c")
         result = run([*wrapper, REFERENCE, "--workdir", work, "--trace", tmp_path / "trace",
-                      "--timeout", "2", *options, program, *args], cwd=tmp_path, timeout=60,
-                     **kwargs)
+                      "--timeout", "2", *options, program, *args], cwd=tmp_path, timeout=60)
         assert result.returncode >= 0, f"the VMM died from signal {-result.returncode}"
         assert snapshot() == before, "a file outside the working directory changed"
         assert "seccomp" not in result.stderr, result.stderr
