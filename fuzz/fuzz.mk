@@ -37,7 +37,8 @@ fuzz-smoke: | fuzz-deps
 $(FUZZ_BUILD)/engine/%.o: vm_manager/%.cpp | fuzz-deps
 	$(say) CLANG $<
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c -o $@ $<
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -I$(GENERATED) -c -o $@ $<
+$(FUZZ_BUILD)/engine/syscall_names.o: $(SYSCALL_NAMES)
 
 $(FUZZ_ENGINE): $(ENGINE_SOURCES:vm_manager/%.cpp=$(FUZZ_BUILD)/engine/%.o)
 	$(say) AR $@

@@ -5,6 +5,7 @@
 //
 //   ROOT/                      mkdtemp() in $TMPDIR, else /dev/shm, else /tmp
 //   ROOT/outside/precious      a file the guest must never reach
+//   ROOT/trace                 the trace of the syscall target's handler
 //   ROOT/work/                 the guest's working directory (GuestFiles' workdir)
 //   ROOT/work/sub/             a directory the guest may create files in
 //   ROOT/work/file             an empty file
@@ -80,6 +81,7 @@ class ScratchDir {
     ScratchDir& operator=(const ScratchDir&) = delete;
 
     const std::string& workdir() const { return workdir_; }
+    std::string trace_file() const { return root_ + "/trace"; }
 
     // Aborts unless host fd `fd` is the working directory or something in it.
     void check_inside(int fd) const
@@ -113,10 +115,11 @@ class ScratchDir {
         }
     }
 
-    // Aborts if anything appeared in ROOT or ROOT/outside, or precious changed.
+    // Aborts if anything but the trace appeared in ROOT or ROOT/outside, or
+    // precious changed.
     void check_outside() const
     {
-        expect_entries(root_, {".", "..", "outside", "work"});
+        expect_entries(root_, {".", "..", "outside", "work", "trace"});
         expect_entries(root_ + "/outside", {".", "..", "precious"});
         struct stat precious;
         must(::stat((root_ + "/outside/precious").c_str(), &precious), "stat precious");

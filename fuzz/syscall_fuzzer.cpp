@@ -9,14 +9,15 @@
 //   then     for each call, 7 little-endian 64-bit registers:
 //            RAX, RDI, RSI, RDX, R10, R8, R9 (zeros past the end of the input)
 //   the rest guest memory from guest address 0; the rest of it is zero
-// The calls run in order until one ends the program (exit).
+// The calls run in order until one ends the program (exit_group or exit).
 //
 // Checked, besides what AddressSanitizer and UBSan check: the handler changes
 // no register but RAX and marks the registers dirty; only arch_prctl(ARCH_SET_FS)
 // changes the segment registers (the FS base), and marks them dirty; open, write and close
 // return a count, an fd or a -errno; every fd open gives the guest leads inside
 // the working directory (scratch_dir.hpp). Guest fds 0, 1 and 2 are /dev/null
-// here, not the fuzzer's own standard streams; the trace goes to /dev/null.
+// here, not the fuzzer's own standard streams; the trace goes to a file beside
+// the working directory, emptied for each input.
 #include "scratch_dir.hpp"
 
 #include "vmm.hpp"
@@ -31,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 // As in manager.cpp, which defines them.
 struct Guest {
@@ -59,8 +61,10 @@ uint64_t little_endian(const uint8_t* bytes)
 
 [[noreturn]] void finding(const char* what, uint64_t number, const kvm_regs& before)
 {
-    std::fprintf(stderr, "FINDING: %s (system call %llu, result %lld)\n", what,
-                 static_cast<unsigned long long>(before.rax), static_cast<long long>(number));
+    const std::string_view name = vmm::syscall_name(before.rax); // empty for no Linux call
+    std::fprintf(stderr, "FINDING: %s (system call %llu%s%.*s, result %lld)\n", what,
+                 static_cast<unsigned long long>(before.rax), name.empty() ? "" : ", ",
+                 static_cast<int>(name.size()), name.data(), static_cast<long long>(number));
     std::abort();
 }
 
@@ -75,7 +79,6 @@ bool same_except_rax(kvm_regs a, kvm_regs b)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
 {
     static fuzz::ScratchDir scratch;
-    static vmm::Trace trace("/dev/null");
     static const int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     static vmm::GuestMemory* memories[kMaxPages] = {};
     static kvm_run run;
@@ -111,8 +114,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     }
 
     {
-        // Fresh guest fds for each input; 0, 1 and 2 are /dev/null.
+        // Fresh guest fds and trace for each input; fds 0, 1 and 2 are /dev/null.
         vmm::GuestFiles files(scratch.workdir());
+        vmm::Trace trace(scratch.trace_file());
         for (int fd = 0; fd < 3; ++fd) {
             files.close(fd);
             if (files.add(vmm::UniqueFd(::fcntl(dev_null, F_DUPFD_CLOEXEC, 0))) != fd) {
@@ -141,8 +145,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             const std::optional<int> exit_status = handle_syscall(vcpu, {*memory, files, trace});
 
             if (exit_status) {
-                if (before.rax != SYS_exit || *exit_status != static_cast<int>(before.rdi & 0xff)) {
-                    finding("the program ended, but not by exit", *exit_status, before);
+                if ((before.rax != SYS_exit && before.rax != SYS_exit_group) ||
+                    *exit_status != static_cast<int>(before.rdi & 0xff)) {
+                    finding("the program ended, but not by exit or exit_group", *exit_status,
+                            before);
                 }
                 break;
             }

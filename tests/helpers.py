@@ -13,6 +13,9 @@ from grader.judge import strace as native_strace  # noqa: E402  (how the grader 
 # What make built: build/, or where the Makefile says (build/sanitize/ under SANITIZE=1).
 BUILD = KIT / os.environ.get("KIT_BUILD", "build")
 REFERENCE = BUILD / "solutions" / "vm_manager"
+REFERENCE_SOURCE = KIT / "solutions" / "lab2" / "vm_manager" / "manager.cpp"
+# make test SANITIZE=...: the sanitized VMMs install no seccomp filter.
+SANITIZED = BUILD.name.startswith("sanitize")
 SKELETON = BUILD / "lab2" / "vm_manager"
 LAB_APP = BUILD / "vm_src" / "app"
 BOOT = BUILD / "vm_src" / "boot.bin"
@@ -20,6 +23,34 @@ PROGRAMS = KIT / "tests" / "e2e" / "programs"
 # The reference's answer to arch_prctl: what the tests replace to build a VMM
 # that keeps arch_prctl a no-op, or refuses it (the reference_variant fixture).
 ARCH_PRCTL = "result = regs.rdi == ARCH_SET_FS ? set_thread_pointer(vcpu, regs.rsi) : -EINVAL;"
+
+
+def build_vmm(source, out):
+    """Builds the VMM whose manager.cpp is the text `source` in directory
+    `out`, as the kit's Makefile builds build/lab2/vm_manager: the kit's flags,
+    the kit's engine. Returns the path of the binary."""
+    def make_variable(name):
+        result = run(["make", "-s", "--no-print-directory", f"print-{name}"], cwd=KIT,
+                     env=user_environment())
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    out = Path(out)
+    (out / "manager.cpp").write_text(source)
+    build = run(["g++", *make_variable("CXXFLAGS"), f"-I{KIT / 'vm_manager'}", "-o",
+                 out / "vm_manager", out / "manager.cpp", BUILD / "engine" / "libvmm.a",
+                 *make_variable("VMM_LDFLAGS")], cwd=out, timeout=300)
+    assert build.returncode == 0, build.stderr
+    return out / "vm_manager"
+
+
+def edited(source, edits):
+    """`source` with each (old, new) of `edits` made; each old text must be
+    there exactly once, so that an edit never silently stops applying."""
+    for old, new in edits:
+        assert source.count(old) == 1, f"the source no longer says, once:\n{old}"
+        source = source.replace(old, new)
+    return source
 
 
 def kvm_problem():

@@ -43,6 +43,9 @@ DEBUG_PACKAGES := gdb
 ENGINE_SOURCES := $(wildcard vm_manager/*.cpp)
 ENGINE_OBJECTS := $(ENGINE_SOURCES:vm_manager/%.cpp=$(BUILD)/engine/%.o)
 ENGINE := $(BUILD)/engine/libvmm.a
+# Files the build writes for the engine's sources to include.
+GENERATED := $(BUILD)/generated
+SYSCALL_NAMES := $(GENERATED)/syscall_names.inc
 
 GUEST := $(BUILD)/vm_src/boot.bin $(BUILD)/vm_src/boot.elf $(BUILD)/vm_src/app
 LAB := $(BUILD)/lab2/vm_manager
@@ -148,7 +151,16 @@ endif
 $(BUILD)/engine/%.o: vm_manager/%.cpp | build-deps
 	$(say) CXX $<
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(Q)$(CXX) $(CXXFLAGS) -I$(GENERATED) -c -o $@ $<
+
+# The names of Linux's x86-64 system calls (syscall_names.cpp): a SYSCALL(name)
+# line for each __NR_name the kernel's own header, asm/unistd_64.h, defines.
+$(SYSCALL_NAMES): $(wildcard /usr/include/*/asm/unistd_64.h /usr/include/asm/unistd_64.h) | build-deps
+	$(say) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#include <asm/unistd_64.h>' | $(CXX) -E -dM -x c++ - | \
+	    sed -n 's/^#define __NR_\([a-z0-9_]*\) .*/SYSCALL(\1)/p' | sort > $@.new && mv $@.new $@
+$(BUILD)/engine/syscall_names.o: $(SYSCALL_NAMES)
 
 $(ENGINE): $(ENGINE_OBJECTS)
 	$(say) AR $@

@@ -2,12 +2,13 @@
 
 #include "error.hpp"
 #include "guest_layout.hpp"
+#include "run_control.hpp"
+#include "write_limits.hpp"
 
 #include <getopt.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <filesystem>
 
 namespace vmm {
@@ -53,8 +54,8 @@ uint64_t parse_number(const std::string& text, const char* option)
     return value;
 }
 
-// "8M", "8MiB", "2G", "4194304"
-uint64_t parse_memory_size(const std::string& text)
+// "8M", "8MiB", "2G", "4194304": a number of bytes, with an optional unit.
+uint64_t parse_size(const std::string& text, const char* option)
 {
     std::size_t digits = 0;
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
@@ -69,13 +70,22 @@ uint64_t parse_memory_size(const std::string& text)
     } else if (suffix == "G" || suffix == "GiB") {
         unit = layout::GiB;
     } else if (!suffix.empty()) {
-        throw UsageError("--mem wants a size such as 8M or 1G, not '" + text + "'");
+        throw UsageError(std::string(option) + " wants a size such as 8M or 1G, not '" + text +
+                         "'");
     }
-    const uint64_t count = parse_number(text.substr(0, digits), "--mem");
-    if (count > layout::kMaxMemorySize / unit) {
+    const uint64_t count = parse_number(text.substr(0, digits), option);
+    if (count > UINT64_MAX / unit) {
+        throw UsageError(std::string(option) + " " + text + " is too large");
+    }
+    return count * unit;
+}
+
+uint64_t parse_memory_size(const std::string& text)
+{
+    const uint64_t size = parse_size(text, "--mem");
+    if (size > layout::kMaxMemorySize) {
         throw UsageError("--mem " + text + " is more than the 1G this VMM can map");
     }
-    const uint64_t size = count * unit;
     if (size < layout::kMinMemorySize || size % layout::kLargePage != 0) {
         throw UsageError("--mem must be a multiple of 2M between 2M and 1G, not " + text);
     }
@@ -93,9 +103,11 @@ void print_usage(std::FILE* out)
                "  --boot FILE        boot image (default: ../vm_src/boot.bin beside vm_manager)\n"
                "  --mem SIZE         guest memory, a multiple of 2M up to 1G (default: 8M)\n"
                "  --workdir DIR      where the program's relative paths resolve (default: .)\n"
+               "  --disk-quota SIZE  how much the program's writes may add to files, such as\n"
+               "                     64M (default: 256M); past it, writes fail with EDQUOT\n"
                "  --trace FILE       write the trace lines to FILE instead of standard output\n"
                "  --max-exits N      stop the guest after N VM exits\n"
-               "  --timeout SECONDS  stop the guest after SECONDS (decimals allowed)\n"
+               "  --timeout SECONDS  stop the guest after SECONDS (0.001 or more)\n"
                "  --ring 0|3         run the program in ring 0 or ring 3 (default: the ring\n"
                "                     this machine's KVM supports; --verbose says which)\n"
                "  --verbose          explain the set-up on standard error\n"
@@ -125,6 +137,7 @@ Options parse_command_line(int argc, char* argv[])
         kBoot = 256,
         kMem,
         kWorkdir,
+        kDiskQuota,
         kTrace,
         kMaxExits,
         kTimeout,
@@ -140,6 +153,7 @@ Options parse_command_line(int argc, char* argv[])
         {"boot", required_argument, nullptr, kBoot},
         {"mem", required_argument, nullptr, kMem},
         {"workdir", required_argument, nullptr, kWorkdir},
+        {"disk-quota", required_argument, nullptr, kDiskQuota},
         {"trace", required_argument, nullptr, kTrace},
         {"max-exits", required_argument, nullptr, kMaxExits},
         {"timeout", required_argument, nullptr, kTimeout},
@@ -155,6 +169,7 @@ Options parse_command_line(int argc, char* argv[])
 
     Options options;
     options.memory_size = layout::kDefaultMemorySize;
+    options.disk_quota = kDefaultDiskQuota;
     opterr = 0; // we print our own messages
     optind = 0; // 0, not 1: glibc then also forgets any half-parsed "-xy" of an earlier call
     int option;
@@ -172,6 +187,9 @@ Options parse_command_line(int argc, char* argv[])
         case kWorkdir:
             options.workdir = value;
             break;
+        case kDiskQuota:
+            options.disk_quota = parse_size(value, "--disk-quota");
+            break;
         case kTrace:
             options.trace_file = value;
             break;
@@ -185,10 +203,15 @@ Options parse_command_line(int argc, char* argv[])
             } catch (const std::exception&) {
                 used = 0;
             }
-            if (used == 0 || used != value.size() || !(options.timeout_seconds > 0) ||
-                !std::isfinite(options.timeout_seconds)) {
-                throw UsageError("--timeout wants a positive number of seconds, not '" + value +
-                                 "'");
+            // (Written so that NaN fails too.)
+            if (used == 0 || used != value.size() ||
+                !(options.timeout_seconds >= kMinTimeoutSeconds &&
+                  options.timeout_seconds <= kMaxTimeoutSeconds)) {
+                char range[64];
+                std::snprintf(range, sizeof range, "from %.10g to %.10g", kMinTimeoutSeconds,
+                              kMaxTimeoutSeconds);
+                throw UsageError(std::string("--timeout wants a number of seconds ") + range +
+                                 " (what the timer holds), not '" + value + "'");
             }
             break;
         }

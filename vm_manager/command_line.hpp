@@ -13,6 +13,7 @@ struct Options {
     std::string boot_image;             // --boot, default: ../vm_src/boot.bin beside vm_manager
     uint64_t memory_size;               // --mem
     std::string workdir = ".";          // --workdir
+    uint64_t disk_quota;                // --disk-quota
     std::string trace_file;             // --trace; empty: standard output
     uint64_t max_exits = 0;             // --max-exits; 0: no limit
     double timeout_seconds = 0;         // --timeout; 0: no limit

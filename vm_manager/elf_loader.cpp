@@ -103,7 +103,7 @@ LoadedProgram load_elf(GuestMemory& memory, std::span<const std::byte> file, uin
 
 LoadedProgram load_elf_file(GuestMemory& memory, const std::string& path)
 {
-    const std::vector<std::byte> file = read_host_file(path, "program");
+    const std::vector<std::byte> file = read_host_file(path, "program", memory.size());
     try {
         return load_elf(memory, file, layout::kProgramLowest,
                         memory.size() - layout::kStackReserve);

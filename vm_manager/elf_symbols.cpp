@@ -212,7 +212,9 @@ std::map<uint64_t, SourceLine> decode_line_table(std::span<const std::byte> sect
 bool ElfSymbols::add_file(const std::string& path)
 {
     try {
-        const std::vector<std::byte> file = read_host_file(path, "ELF file");
+        // Symbols only: an ELF file larger than this is not worth reading for them.
+        constexpr uint64_t kMaxSymbolFile = 64 << 20;
+        const std::vector<std::byte> file = read_host_file(path, "ELF file", kMaxSymbolFile);
         return add(file);
     } catch (const std::exception&) {
         return false;

@@ -1,6 +1,7 @@
 #include "host_file.hpp"
 
 #include "error.hpp"
+#include "guest_layout.hpp"
 #include "unique_fd.hpp"
 
 #include <fcntl.h>
@@ -9,10 +10,11 @@
 
 namespace vmm {
 
-std::vector<std::byte> read_host_file(const std::string& path, const char* what)
+std::vector<std::byte> read_host_file(const std::string& path, const char* what, uint64_t max_size)
 {
     const std::string call = std::string("reading the ") + what + " " + path;
-    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: opening a FIFO waits for a writer, maybe forever, without it.
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!file) {
         throw SystemError(call, errno, errno == ENOENT ? "Has it been built? Run make." : "");
     }
@@ -20,6 +22,13 @@ std::vector<std::byte> read_host_file(const std::string& path, const char* what)
     check(::fstat(file.get(), &info), "fstat");
     if (!S_ISREG(info.st_mode)) {
         throw VmmError(call + ": not a regular file");
+    }
+    const auto size = static_cast<uint64_t>(info.st_size);
+    if (size > max_size) {
+        throw VmmError(call + ": it is " + std::to_string(size) +
+                       " bytes, more than the guest's memory holds (" + std::to_string(max_size) +
+                       " bytes)" +
+                       (size <= layout::kMaxMemorySize ? "; a larger --mem may help" : ""));
     }
     std::vector<std::byte> bytes(static_cast<std::size_t>(info.st_size));
     std::size_t done = 0;

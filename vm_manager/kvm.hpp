@@ -77,6 +77,9 @@ class Vcpu {
     // Breakpoints and single-stepping (KVM_SET_GUEST_DEBUG): KVM then reports
     // them as KVM_EXIT_DEBUG.
     void set_guest_debug(const kvm_guest_debug& debug);
+
+    // The vCPU's fd, for a VMM that makes its own ioctls (KVM_GET_REGS, ...).
+    int fd() const { return fd_.get(); }
     void set_cpuid(const CpuidTable& table);
 
     // The reset state, but starting at `address` with CS = 0: 16-bit real mode.

@@ -16,8 +16,15 @@ namespace vmm {
 
 struct RunLimits {
     uint64_t max_exits = 0;     // 0: none
-    double timeout_seconds = 0; // 0: none
+    double timeout_seconds = 0; // 0: none; else between the two bounds below
 };
+
+// What --timeout may be. Below a millisecond it would stop a program before
+// it has done anything worth a run, and below a microsecond the timer's
+// struct timeval would hold 0, which disarms it. At the other end, the kernel
+// keeps the timer in nanoseconds, in a signed 64-bit ktime_t: about 292 years.
+inline constexpr double kMinTimeoutSeconds = 0.001;
+inline constexpr double kMaxTimeoutSeconds = 9223372036.0; // 2^63 ns
 
 // Thrown when the run was stopped; carries status 124, 130 or 143.
 class RunStopped : public VmmError {

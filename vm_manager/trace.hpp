@@ -3,11 +3,18 @@
 // The formats are part of the lab: the grader compares a student's trace with
 // the reference's line by line. Values are printed as the guest passed them,
 // registers as signed 64-bit numbers (%lld), buffer addresses in hex (%llx).
+// A path is escaped as strace escapes a string (\n, \t, \\, \x1b, ...), so
+// that a guest's path can neither write a line of its own nor send escape
+// sequences to a terminal: one call, one line.
+//
+// Each line goes out in one write(2), unbuffered: it appears before the
+// guest's next output, and a write that fails (a full disk, a closed pipe)
+// stops the run with a message instead of losing the end of the trace.
 #pragma once
 
+#include "unique_fd.hpp"
+
 #include <cstdint>
-#include <cstdio>
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,9 +22,11 @@ namespace vmm {
 
 class Trace {
   public:
-    // Writes to the file at `path`, or to standard output when path is empty.
+    // Writes to the file at `path`, created or emptied, which must be a
+    // regular file; or to standard output when path is empty.
     explicit Trace(const std::string& path);
 
+    // Each throws SystemError when the line cannot be written.
     void open(std::string_view path, uint64_t flags, uint64_t mode, int64_t result);
     void write(uint64_t fd, uint64_t buffer, uint64_t count, int64_t result);
     void close(uint64_t fd, int64_t result);
@@ -25,11 +34,11 @@ class Trace {
     void undefined(uint64_t number);
 
   private:
-    struct CloseFile {
-        void operator()(std::FILE* file) const { std::fclose(file); }
-    };
-    std::unique_ptr<std::FILE, CloseFile> file_;
-    std::FILE* out_;
+    void print(const std::string& line);
+
+    UniqueFd file_; // the trace file, if there is one
+    int fd_;        // where the lines go: file_, or standard output
+    std::string where_;
 };
 
 } // namespace vmm

@@ -2,6 +2,7 @@
 //
 // The engine is layered; each layer uses only the ones above it:
 //   error.hpp, unique_fd.hpp   exceptions; RAII for fds and mappings; hex.hpp for messages
+//   syscall_names.hpp          the names of Linux's system calls, for messages
 //   kvm.hpp                    the KVM objects: Kvm, Vm, Vcpu
 //   guest_memory.hpp           GuestMemory: every guest address is checked here
 //   guest_layout.hpp           where things live in guest physical memory
@@ -11,14 +12,16 @@
 //   thread_pointer.hpp         arch_prctl(ARCH_SET_FS): FS base, and page 0 unmapped
 //   initial_stack.hpp          argc, argv, envp and auxv for the program
 //   memory_map.hpp             where everything went (--verbose, --memory-map)
+//   write_limits.hpp           how much the guest may write: file size, disk quota
 //   guest_files.hpp            the guest's file descriptors
 //   trace.hpp                  the trace lines of handled system calls
 //   ring_mode.hpp              ring 3 or ring 0 for the program
 //   run_control.hpp            Ctrl-C, --timeout, --max-exits
 //   debugger.hpp               --gdb (gdb_stub.hpp) and --step (step_narrator.hpp)
-//   confinement.hpp            seccomp and file-size limit for the VMM itself
+//   confinement.hpp            the seccomp filter of the VMM itself
 //   crash_report.hpp           explaining a crashed guest
 //   command_line.hpp           vm_manager's options
+//   standard_streams.hpp       fds 0-2 open, SIGPIPE and SIGXFSZ ignored, before anything
 //   host_file.hpp              reading the VMM's input files
 #pragma once
 
@@ -39,6 +42,9 @@
 #include "page_tables.hpp"
 #include "ring_mode.hpp"
 #include "run_control.hpp"
+#include "standard_streams.hpp"
+#include "syscall_names.hpp"
 #include "thread_pointer.hpp"
 #include "trace.hpp"
 #include "unique_fd.hpp"
+#include "write_limits.hpp"

@@ -44,6 +44,9 @@ int64_t sys_close(Guest& guest, uint64_t fd);
 int main(int argc, char* argv[])
 {
     try {
+        // Before anything is opened: fds 0, 1 and 2, which the guest shares,
+        // must not become /dev/kvm's (see standard_streams.hpp).
+        secure_standard_streams();
         const Options options = parse_command_line(argc, argv);
         if (options.help) {
             print_usage(stdout);
@@ -101,7 +104,7 @@ int run_vm(const Options& options)
     vcpu.start_in_real_mode(boot.address);
 
     // 6. What the system calls need: the guest's files and the trace.
-    GuestFiles files(options.workdir);
+    GuestFiles files(options.workdir, options.disk_quota);
     Trace trace(options.trace_file);
 
     // 7. What may stop the run (Ctrl-C, --timeout, --max-exits), and --gdb or
@@ -144,8 +147,9 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     // the result back in RAX: a value, or -errno on failure.
     kvm_regs& regs = vcpu.regs();
     // TODO(step 2): call the sys_ function for the number in regs.rax with
-    // its arguments; for SYS_exit, print the trace line and return the
-    // status. For now every call is "undefined".
+    // its arguments. For the call that ends the program (SYS_exit_group,
+    // or SYS_exit), print the EXIT line and return the status. For now
+    // every call is "undefined".
     guest.trace.undefined(regs.rax);
     regs.rax = static_cast<uint64_t>(-ENOSYS);
     vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes
@@ -165,9 +169,10 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
 // write(fd, buffer, count): returns the number of bytes written, or -errno.
 int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
 {
-    // TODO(step 2): find the host fd (guest.files.host_fd()), the host
-    // address of the buffer (guest.memory.range()), write, print
-    // guest.trace.write(...), and return the count or -errno.
+    // TODO(step 2): check the fd (guest.files.host_fd()), find the host
+    // address of the buffer (guest.memory.range()), write it with
+    // guest.files.write(), print guest.trace.write(...), and return the
+    // count or -errno.
     (void)guest, (void)fd, (void)buffer, (void)count;
     return -ENOSYS;
 }

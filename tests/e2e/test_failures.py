@@ -23,6 +23,9 @@ def message(result):
     (["--mem", "lots"], "--mem"),
     (["--ring", "1"], "--ring is 0 or 3"),
     (["--timeout", "0"], "--timeout"),
+    (["--timeout", "0.0000001"], "--timeout wants a number of seconds from 0.001"),
+    (["--timeout", "1e300"], "to 9223372036 (what the timer holds)"),
+    (["--disk-quota", "lots"], "--disk-quota wants a size"),
     (["--max-exits", "many"], "--max-exits"),
     (["--frobnicate"], "unknown option --frobnicate"),
     (["--trace"], "needs a value"),
@@ -38,8 +41,8 @@ def test_help_documents_every_option_and_exits_0(tmp_path):
     result = run([REFERENCE, "--help"], cwd=tmp_path)
 
     assert result.returncode == 0
-    for option in ["--boot", "--mem", "--workdir", "--trace", "--max-exits", "--timeout",
-                   "--ring", "--verbose", "124", "125"]:
+    for option in ["--boot", "--mem", "--workdir", "--disk-quota", "--trace", "--max-exits",
+                   "--timeout", "--ring", "--verbose", "124", "125"]:
         assert option in result.stdout
 
 

@@ -2,7 +2,8 @@
 the same static binary does natively, as strace reports it."""
 import os
 
-from helpers import BOOT, LAB_APP, REFERENCE, files_in, native_run, native_strace, run
+from helpers import (BOOT, LAB_APP, REFERENCE, REFERENCE_SOURCE, build_vmm, edited, files_in,
+                     native_run, native_strace, run)
 
 
 def test_lab_program_makes_the_same_calls_as_natively(kvm, tmp_path):
@@ -33,6 +34,24 @@ def test_lab_program_writes_the_same_file_as_natively(kvm, tmp_path):
     assert files_in(vm_dir)["ay_caramba"] == b"Hello World !!!\nBye Bye !!!\n"
     # open(..., 0777) under the umask, as natively
     assert (vm_dir / "ay_caramba").stat().st_mode == (native_dir / "ay_caramba").stat().st_mode
+
+
+def test_a_vmm_that_lets_exit_group_return_prints_the_same_trace(kvm, tmp_path):
+    # The original course's answer: exit_group returns 0, musl's _Exit then
+    # calls exit, and the run ends there.
+    source = edited(REFERENCE_SOURCE.read_text(), [(
+        "    case SYS_exit_group:\n    case SYS_exit:\n",
+        "    case SYS_exit_group:\n        result = 0;\n        break;\n    case SYS_exit:\n")])
+    vmm = build_vmm(source, tmp_path)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+
+    lenient = run([vmm, "--boot", BOOT, LAB_APP], cwd=tmp_path / "a")
+    reference = run([REFERENCE], cwd=tmp_path / "b")
+
+    assert lenient.returncode == reference.returncode == 0, lenient.stderr
+    assert lenient.stdout == reference.stdout
+    assert files_in(tmp_path / "a") == files_in(tmp_path / "b")
 
 
 def test_trace_option_writes_the_trace_to_the_file_only(kvm, tmp_path):

@@ -4,6 +4,8 @@ signal, and nothing outside the guest's working directory may change."""
 import hashlib
 import os
 import re
+import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,8 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 def hostile(kvm, build_program, tmp_path):
     """run_hostile(NAME, ARG...) runs programs/NAME.c under the reference VMM
     with --workdir tmp_path/outside/work, next to a file and symlinks that lead
-    out of it, and checks that nothing outside work/ changed."""
+    out of it, and checks that nothing outside work/ changed. Its trace is
+    result.trace."""
     outside = tmp_path / "outside"
     work = outside / "work"
     work.mkdir(parents=True)
@@ -31,10 +34,11 @@ def hostile(kvm, build_program, tmp_path):
 
     before = snapshot()
 
-    def run_hostile(name, *args):
+    def run_hostile(name, *args, options=(), wrapper=()):
+        """OPTIONS go to the VMM; WRAPPER is a command that runs it."""
         program = build_program(PROGRAMS / f"{name}.c")
-        result = run([REFERENCE, "--workdir", work, "--trace", tmp_path / "trace",
-                      "--timeout", "2", program, *args], cwd=tmp_path, timeout=60)
+        result = run([*wrapper, REFERENCE, "--workdir", work, "--trace", tmp_path / "trace",
+                      "--timeout", "2", *options, program, *args], cwd=tmp_path, timeout=60)
         assert result.returncode >= 0, f"the VMM died from signal {-result.returncode}"
         assert snapshot() == before, "a file outside the working directory changed"
         assert "seccomp" not in result.stderr, result.stderr
@@ -224,3 +228,55 @@ def test_guest_that_spins_forever_is_stopped(hostile):
 
     assert result.returncode == 124
     assert result.stderr.startswith("vm_manager: stopped by --timeout")
+
+
+def test_created_files_are_never_set_uid(hostile, tmp_path):
+    result = hostile("set_uid_file")
+
+    assert result.returncode == 0
+    assert result.trace[0] == "OPEN f 32833 3565 - return 3"  # mode 06755, as the guest asked
+    mode = (tmp_path / "outside" / "work" / "f").stat().st_mode
+    assert mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX) == 0, oct(mode)
+
+
+@pytest.mark.parametrize("call", ["exit_group", "exit"])
+def test_call_that_ends_the_program_ends_the_run(hostile, call):
+    result = hostile("end_here", call, "7")
+
+    assert result.stderr == ""  # the ud2 after the call never ran
+    assert result.returncode == 7
+    assert result.trace == ["EXIT 7"]
+
+
+def test_a_path_cannot_forge_trace_lines_or_reach_the_terminal(hostile, tmp_path):
+    result = hostile("forged_trace")
+
+    assert result.returncode == 42
+    assert result.trace == ["OPEN x\\nEXIT 0\\n\\x1b[2J 32833 420 - return 3", "EXIT 42"]
+    assert (tmp_path / "outside" / "work" / "x\nEXIT 0\n\x1b[2J").exists()
+
+
+def test_disk_quota_stops_writes_with_edquot(hostile, tmp_path):
+    result = hostile("fill_disk", options=["--disk-quota", "3M"])
+
+    assert result.returncode == 3, "MiB written before EDQUOT"
+    work = tmp_path / "outside" / "work"
+    assert sum(p.stat().st_size for p in work.glob("f?")) == 3 << 20
+    assert result.trace[-2].endswith("- return -122")  # EDQUOT
+
+
+def test_paths_never_cross_a_mount_point_in_the_working_directory(hostile, tmp_path):
+    # A procfs mounted in the working directory (in a mount namespace of its
+    # own) would lead to the VMM's /proc/self/mem.
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    work = tmp_path / "outside" / "work"
+    (work / "proc").mkdir()
+    result = hostile("mount_points", wrapper=[bwrap, "--bind", "/", "/", "--dev-bind", "/dev",
+                                              "/dev", "--proc", work / "proc"])
+    if "bwrap:" in result.stderr:
+        pytest.skip(f"bubblewrap cannot mount a procfs here: {result.stderr.strip()}")
+
+    assert result.returncode == 0, "an open crossed into the procfs (or O_PATH failed)"
+    assert [line.rsplit(" ", 1)[1] for line in result.trace[:3]] == ["-18", "-18", "3"]

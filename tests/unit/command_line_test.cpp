@@ -2,6 +2,7 @@
 #include "command_line.hpp"
 #include "error.hpp"
 #include "guest_layout.hpp"
+#include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -47,6 +48,7 @@ TEST(CommandLineTest, Defaults)
     const Options options = parse({});
     EXPECT_EQ(options.memory_size, kDefaultMemorySize);
     EXPECT_EQ(options.workdir, ".");
+    EXPECT_EQ(options.disk_quota, 256 * MiB);
     EXPECT_EQ(options.trace_file, "");
     EXPECT_EQ(options.ring, std::nullopt);
     EXPECT_EQ(options.max_exits, 0u);
@@ -63,12 +65,14 @@ TEST(CommandLineTest, Defaults)
 TEST(CommandLineTest, ParsesEachOption)
 {
     const Options options =
-        parse({"--boot", "my.bin", "--mem", "16M", "--workdir", "/tmp/w", "--trace", "t.txt",
-               "--max-exits", "100", "--timeout", "2.5", "--ring", "3", "--verbose", "--memory-map",
-               "--no-seccomp", "--help"});
+        parse({"--boot",      "my.bin",       "--mem",        "16M",          "--workdir",
+               "/tmp/w",      "--disk-quota", "64M",          "--trace",      "t.txt",
+               "--max-exits", "100",          "--timeout",    "2.5",          "--ring",
+               "3",           "--verbose",    "--memory-map", "--no-seccomp", "--help"});
     EXPECT_EQ(options.boot_image, "my.bin");
     EXPECT_EQ(options.memory_size, 16 * MiB);
     EXPECT_EQ(options.workdir, "/tmp/w");
+    EXPECT_EQ(options.disk_quota, 64 * MiB);
     EXPECT_EQ(options.trace_file, "t.txt");
     EXPECT_EQ(options.max_exits, 100u);
     EXPECT_EQ(options.timeout_seconds, 2.5);
@@ -109,6 +113,23 @@ TEST(CommandLineTest, MemDigitsAreDecimalEvenWithALeadingZero)
     EXPECT_EQ(parse({"--mem", "08M"}).memory_size, 8 * MiB);
 }
 
+TEST(CommandLineTest, DiskQuotaIsASizeWithOrWithoutAUnit)
+{
+    EXPECT_EQ(parse({"--disk-quota", "0"}).disk_quota, 0u);
+    EXPECT_EQ(parse({"--disk-quota", "1000"}).disk_quota, 1000u);
+    EXPECT_EQ(parse({"--disk-quota", "512K"}).disk_quota, 512 * KiB);
+    EXPECT_EQ(parse({"--disk-quota", "3G"}).disk_quota, 3 * GiB);
+    EXPECT_EQ(parse({"--disk-quota", "16GiB"}).disk_quota, 16 * GiB);
+}
+
+TEST(CommandLineTest, DiskQuotaRejectsWhatIsNoSize)
+{
+    for (const char* size :
+         {"", "abc", "-1", "1.5G", "8X", "99999999999999999999", "99999999999999999G"}) {
+        EXPECT_THROW(parse({"--disk-quota", size}), UsageError) << "--disk-quota '" << size << "'";
+    }
+}
+
 TEST(CommandLineTest, RingIsZeroOrThreeOnly)
 {
     EXPECT_EQ(parse({"--ring", "0"}).ring, 0);
@@ -123,6 +144,20 @@ TEST(CommandLineTest, TimeoutTakesPositiveDecimalSeconds)
     EXPECT_EQ(parse({"--timeout", "0.5"}).timeout_seconds, 0.5);
     for (const char* timeout : {"0", "-1", "x", "1s", "", "inf", "nan"}) {
         EXPECT_THROW(parse({"--timeout", timeout}), UsageError) << "--timeout '" << timeout << "'";
+    }
+}
+
+TEST(CommandLineTest, TimeoutIsWhatTheTimerCanHold)
+{
+    EXPECT_EQ(parse({"--timeout", "0.001"}).timeout_seconds, 0.001);
+    EXPECT_EQ(parse({"--timeout", "9223372036"}).timeout_seconds, 9223372036.0);
+    for (const char* timeout : {"0.0000001", "0.0009", "1e-300", "9223372037", "1e300"}) {
+        EXPECT_TRUE(throws_naming(
+            [&] {
+                parse({"--timeout", timeout});
+            },
+            "from 0.001 to 9223372036"))
+            << "--timeout '" << timeout << "'";
     }
 }
 
@@ -147,7 +182,8 @@ TEST(CommandLineTest, UnknownOptionsAreUsageErrors)
 
 TEST(CommandLineTest, MissingValueIsAUsageError)
 {
-    for (const char* option : {"--mem", "--boot", "--trace", "--ring", "--timeout"}) {
+    for (const char* option :
+         {"--mem", "--boot", "--trace", "--ring", "--timeout", "--disk-quota"}) {
         EXPECT_THROW(parse({option}), UsageError) << option;
     }
 }

@@ -7,12 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -189,6 +192,191 @@ TEST_F(GuestFilesOpenTest, IgnoresUnknownFlagBitsAndTheModeWithoutCreate)
 TEST_F(GuestFilesOpenTest, ReportsAMissingFileAsENOENT)
 {
     EXPECT_EQ(files_->open("missing", O_RDONLY, 0), -ENOENT);
+}
+
+} // namespace
+
+namespace {
+
+mode_t host_mode(const GuestFiles& files, int64_t guest_fd)
+{
+    struct stat info {};
+    EXPECT_EQ(::fstat(files.host_fd(guest_fd), &info), 0);
+    return info.st_mode;
+}
+
+mode_t current_umask()
+{
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    return mask;
+}
+
+TEST_F(GuestFilesOpenTest, CreatedFilesGetPermissionBitsOnly)
+{
+    const int64_t fd = files_->open("set-uid", O_WRONLY | O_CREAT, 06755);
+    ASSERT_EQ(fd, 3);
+    EXPECT_EQ(host_mode(*files_, fd) & 07777, 0755 & ~current_umask())
+        << "set-uid and set-gid bits of the guest's choosing";
+}
+
+TEST_F(GuestFilesOpenTest, UnnamedTemporaryFilesGetPermissionBitsOnly)
+{
+    const int64_t fd = files_->open(".", O_TMPFILE | O_RDWR, 07777);
+    if (fd == -EOPNOTSUPP) {
+        GTEST_SKIP() << "this file system has no O_TMPFILE";
+    }
+    ASSERT_EQ(fd, 3);
+    EXPECT_EQ(host_mode(*files_, fd) & 07000, 0u);
+}
+
+TEST_F(GuestFilesOpenTest, OPathWithMuslsLargeFileFlagOpensAsOnLinux)
+{
+    constexpr uint64_t kLinuxLargeFile = 0100000;
+    const int64_t fd = files_->open(".", O_PATH | kLinuxLargeFile | O_RDWR | O_CREAT, 0644);
+    ASSERT_EQ(fd, 3) << "open(\".\", O_PATH) gives an fd on Linux, whatever else is set";
+    EXPECT_TRUE(::fcntl(files_->host_fd(fd), F_GETFL) & O_PATH);
+}
+
+TEST(GuestFilesMountTest, PathsNeverCrossAMountPointUnderTheWorkingDirectory)
+{
+    // /proc is a mount of its own under /: through it, a guest would reach
+    // the VMM's /proc/self/mem.
+    GuestFiles files("/");
+    EXPECT_EQ(files.open("proc/self/comm", O_WRONLY, 0), -EXDEV);
+    EXPECT_EQ(files.open("proc/self/mem", O_RDWR, 0), -EXDEV);
+}
+
+TEST_F(GuestFilesOpenTest, DotDotIsWalkedAgainWhenAHostRenameRacesWithIt)
+{
+    // Any rename on the host while openat2 walks ".." makes the kernel answer
+    // EAGAIN (it cannot prove the walk stayed beneath the working directory).
+    ASSERT_EQ(::mkdir((workdir_ + "/sub").c_str(), 0755), 0);
+    ASSERT_GE(files_->open("file", O_WRONLY | O_CREAT, 0644), 0);
+    const std::string a = outside_ + "/a", b = outside_ + "/b";
+    ASSERT_EQ(::mkdir(a.c_str(), 0755), 0);
+    std::atomic<bool> done = false;
+    std::thread renamer([&] {
+        while (!done) {
+            ::rename(a.c_str(), b.c_str());
+            ::rename(b.c_str(), a.c_str());
+        }
+    });
+    int eagain = 0;
+    for (int i = 0; i < 20000; ++i) {
+        const int64_t fd = files_->open("sub/../file", O_RDONLY, 0);
+        eagain += fd == -EAGAIN;
+        if (fd >= 0) {
+            files_->close(fd);
+        }
+    }
+    done = true;
+    renamer.join();
+    EXPECT_EQ(eagain, 0) << "opens that failed with EAGAIN";
+}
+
+} // namespace
+
+// GuestFiles::write: write(2) on the host fd, within the guest's write limits.
+namespace {
+
+std::span<const std::byte> bytes_of(const std::string& text)
+{
+    return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+class GuestFilesWriteTest : public GuestFilesOpenTest {
+  protected:
+    // A fresh table with a quota of `quota` bytes, and a file opened in it.
+    int64_t open_with_quota(uint64_t quota, uint64_t flags = O_WRONLY | O_CREAT | O_TRUNC)
+    {
+        files_ = std::make_unique<GuestFiles>(workdir_, quota);
+        return files_->open("out", flags, 0644);
+    }
+    uint64_t size_of_out() const { return std::filesystem::file_size(workdir_ + "/out"); }
+};
+
+TEST_F(GuestFilesWriteTest, WritesWhatItIsGiven)
+{
+    const int64_t fd = open_with_quota(vmm::kDefaultDiskQuota);
+    EXPECT_EQ(files_->write(fd, bytes_of("hello\n")), 6);
+    EXPECT_EQ(size_of_out(), 6u);
+}
+
+TEST_F(GuestFilesWriteTest, UnknownFdIsEbadf)
+{
+    EXPECT_EQ(files_->write(3, bytes_of("x")), -EBADF);
+    EXPECT_EQ(files_->write(UINT64_MAX, bytes_of("x")), -EBADF);
+}
+
+TEST_F(GuestFilesWriteTest, PastTheFileSizeLimitWritesAreCutThenFailWithEfbig)
+{
+    const int64_t fd = open_with_quota(UINT64_MAX);
+    ASSERT_EQ(::lseek(files_->host_fd(fd), vmm::kMaxGuestFileSize - 2, SEEK_SET),
+              static_cast<off_t>(vmm::kMaxGuestFileSize - 2));
+    EXPECT_EQ(files_->write(fd, bytes_of("abcd")), 2);
+    EXPECT_EQ(files_->write(fd, bytes_of("cd")), -EFBIG);
+    EXPECT_EQ(size_of_out(), vmm::kMaxGuestFileSize);
+}
+
+TEST_F(GuestFilesWriteTest, PastTheQuotaWritesAreCutThenFailWithEdquot)
+{
+    const int64_t fd = open_with_quota(10);
+    EXPECT_EQ(files_->write(fd, bytes_of("0123456")), 7);
+    EXPECT_EQ(files_->write(fd, bytes_of("789abc")), 3);
+    EXPECT_EQ(files_->write(fd, bytes_of("d")), -EDQUOT);
+    EXPECT_EQ(size_of_out(), 10u);
+    // What a file already holds may be written again.
+    ASSERT_EQ(::lseek(files_->host_fd(fd), 0, SEEK_SET), 0);
+    EXPECT_EQ(files_->write(fd, bytes_of("ABC")), 3);
+}
+
+TEST_F(GuestFilesWriteTest, QuotaCoversEveryFileOfTheRun)
+{
+    const int64_t first = open_with_quota(10);
+    const int64_t second = files_->open("other", O_WRONLY | O_CREAT, 0644);
+    EXPECT_EQ(files_->write(first, bytes_of("012345")), 6);
+    EXPECT_EQ(files_->write(second, bytes_of("012345")), 4);
+}
+
+TEST_F(GuestFilesWriteTest, AppendedBytesAreChargedWhereverTheFilePositionIs)
+{
+    {
+        const int64_t fd = open_with_quota(10);
+        ASSERT_EQ(files_->write(fd, bytes_of("01234567")), 8);
+    }
+    const int64_t fd = open_with_quota(10, O_WRONLY | O_APPEND);
+    ASSERT_EQ(::lseek(files_->host_fd(fd), 0, SEEK_CUR), 0);
+    EXPECT_EQ(files_->write(fd, bytes_of("0123456789ab")), 10);
+    EXPECT_EQ(files_->write(fd, bytes_of("c")), -EDQUOT);
+    EXPECT_EQ(size_of_out(), 18u);
+}
+
+TEST_F(GuestFilesWriteTest, AHoleLeftBeforeTheBytesIsCharged)
+{
+    const int64_t fd = open_with_quota(100);
+    ASSERT_EQ(::lseek(files_->host_fd(fd), 1000, SEEK_SET), 1000);
+    EXPECT_EQ(files_->write(fd, bytes_of("x")), -EDQUOT);
+    EXPECT_EQ(size_of_out(), 0u);
+}
+
+TEST_F(GuestFilesWriteTest, AFileOpenForReadingOnlyIsEbadfEvenPastTheLimits)
+{
+    ASSERT_EQ(open_with_quota(0), 3);
+    const int64_t read_only = files_->open("out", O_RDONLY, 0);
+    ASSERT_EQ(::lseek(files_->host_fd(read_only), vmm::kMaxGuestFileSize, SEEK_SET),
+              static_cast<off_t>(vmm::kMaxGuestFileSize));
+    EXPECT_EQ(files_->write(read_only, bytes_of("x")), -EBADF);
+}
+
+TEST_F(GuestFilesWriteTest, PipesAreNotChargedToTheQuota)
+{
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+    UniqueFd read_end(pipe_fds[0]);
+    files_ = std::make_unique<GuestFiles>(workdir_, 0);
+    const int64_t fd = files_->add(UniqueFd(pipe_fds[1]));
+    EXPECT_EQ(files_->write(fd, bytes_of("through")), 7);
 }
 
 } // namespace

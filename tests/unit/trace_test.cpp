@@ -1,9 +1,12 @@
 // Unit tests for the trace lines: the grader compares them with the reference's, byte for byte.
 #include "error.hpp"
+#include "test_support.hpp"
 #include "trace.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -136,9 +139,72 @@ TEST_F(TraceTest, ReplacesAnExistingFile)
     EXPECT_EQ(traced([](Trace& t) { t.exit(2); }), "EXIT 2\n");
 }
 
+TEST_F(TraceTest, PathsAreEscapedAsStraceEscapesThem)
+{
+    // A path that would forge a line and clear the terminal.
+    const std::string path = "a\nEXIT 0\x1b[2J\\b\t\"\xc3\xa9\r\v\f\x7f";
+    EXPECT_EQ(traced([&](Trace& t) { t.open(path, 0, 0, 3); }),
+              "OPEN a\\nEXIT 0\\x1b[2J\\\\b\\t\"\\xc3\\xa9\\r\\v\\f\\x7f 0 0 - return 3\n");
+}
+
+TEST_F(TraceTest, PathWithANulByteStaysOnItsLine)
+{
+    EXPECT_EQ(traced([](Trace& t) { t.open(std::string_view("a\0b", 3), 0, 0, -2); }),
+              "OPEN a\\x00b 0 0 - return -2\n");
+}
+
+TEST_F(TraceTest, EachLineIsWrittenAtOnce)
+{
+    Trace trace(path);
+    trace.exit(1);
+    EXPECT_EQ(file_contents(), "EXIT 1\n") << "the line waited in a buffer";
+}
+
 TEST(TraceOpenTest, UnwritablePathThrowsSystemError)
 {
     EXPECT_THROW(Trace("/nonexistent/scratchvm-unit-test/trace"), vmm::SystemError);
+}
+
+TEST(TraceOpenTest, AFifoIsRefusedWithoutWaitingForAReader)
+{
+    const std::string fifo = testing::TempDir() + "trace_test_fifo";
+    ::unlink(fifo.c_str());
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_TRUE(throws_naming([&] { Trace trace(fifo); }, "not a regular file"));
+    const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(reader, 0);
+    EXPECT_TRUE(throws_naming([&] { Trace trace(fifo); }, "not a regular file")) << "with a reader";
+    ::close(reader);
+    ::unlink(fifo.c_str());
+}
+
+TEST(TraceOpenTest, ADeviceIsRefused)
+{
+    EXPECT_TRUE(throws_naming([] { Trace trace("/dev/null"); }, "not a regular file"));
+}
+
+TEST(TraceWriteTest, AFailedWriteThrowsNamingWhereTheTraceWent)
+{
+    // Standard output on /dev/full, where every write fails with ENOSPC.
+    const int saved = ::dup(STDOUT_FILENO);
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    ASSERT_GE(full, 0);
+    ::fflush(stdout);
+    ::dup2(full, STDOUT_FILENO);
+    std::string message;
+    try {
+        Trace trace("");
+        trace.exit(0);
+    } catch (const vmm::SystemError& error) {
+        message = error.what();
+    }
+    ::dup2(saved, STDOUT_FILENO);
+    ::close(saved);
+    ::close(full);
+    EXPECT_NE(message.find("writing the trace to standard output failed: No space left on "
+                           "device"),
+              std::string::npos)
+        << message;
 }
 
 } // namespace

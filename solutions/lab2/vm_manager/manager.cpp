@@ -51,6 +51,9 @@ int64_t sys_close(Guest& guest, uint64_t fd);
 int main(int argc, char* argv[])
 {
     try {
+        // Before anything is opened: fds 0, 1 and 2, which the guest shares,
+        // must not become /dev/kvm's (see standard_streams.hpp).
+        secure_standard_streams();
         const Options options = parse_command_line(argc, argv);
         if (options.help) {
             print_usage(stdout);
@@ -108,7 +111,7 @@ int run_vm(const Options& options)
     vcpu.start_in_real_mode(boot.address);
 
     // 6. What the system calls need: the guest's files and the trace.
-    GuestFiles files(options.workdir);
+    GuestFiles files(options.workdir, options.disk_quota);
     Trace trace(options.trace_file);
 
     // 7. What may stop the run (Ctrl-C, --timeout, --max-exits), and --gdb or
@@ -168,7 +171,11 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     case SYS_close:
         result = sys_close(guest, regs.rdi);
         break;
+    case SYS_exit_group:
     case SYS_exit:
+        // The call that ends the program: exit_group (what musl's exit() makes),
+        // or exit (which ends the calling thread: here the only one). Linux
+        // ends the process there, so the run ends, with the one EXIT line.
         guest.trace.exit(regs.rdi);
         return static_cast<int>(regs.rdi & 0xff); // a parent sees the low 8 bits, as on Linux
     case SYS_arch_prctl:
@@ -180,11 +187,6 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
         // musl's start-up; the result is the thread id. The guest's only thread is 1.
         result = 1;
         break;
-    case SYS_exit_group:
-        // musl's _Exit calls exit_group, then exit if exit_group returned: we
-        // let it return and end the run at exit.
-        result = 0;
-        break;
     default:
         guest.trace.undefined(regs.rax);
         result = -ENOSYS;
@@ -195,8 +197,9 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     return std::nullopt;
     //! ELSE
     //! // TODO(step 2): call the sys_ function for the number in regs.rax with
-    //! // its arguments; for SYS_exit, print the trace line and return the
-    //! // status. For now every call is "undefined".
+    //! // its arguments. For the call that ends the program (SYS_exit_group,
+    //! // or SYS_exit), print the EXIT line and return the status. For now
+    //! // every call is "undefined".
     //! guest.trace.undefined(regs.rax);
     //! regs.rax = static_cast<uint64_t>(-ENOSYS);
     //! vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes
@@ -244,15 +247,16 @@ int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
     } else if (!bytes) {
         result = -EFAULT; // the buffer is not entirely inside guest memory
     } else {
-        const ssize_t written = ::write(host_fd, bytes->data(), bytes->size());
-        result = written < 0 ? -errno : written;
+        // write(2) on host_fd, within the guest's file-size limit and disk quota.
+        result = guest.files.write(fd, *bytes);
     }
     guest.trace.write(fd, buffer, count, result);
     return result;
     //! ELSE
-    //! // TODO(step 2): find the host fd (guest.files.host_fd()), the host
-    //! // address of the buffer (guest.memory.range()), write, print
-    //! // guest.trace.write(...), and return the count or -errno.
+    //! // TODO(step 2): check the fd (guest.files.host_fd()), find the host
+    //! // address of the buffer (guest.memory.range()), write it with
+    //! // guest.files.write(), print guest.trace.write(...), and return the
+    //! // count or -errno.
     //! (void)guest, (void)fd, (void)buffer, (void)count;
     //! return -ENOSYS;
     //! END SOLUTION
