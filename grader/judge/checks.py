@@ -22,7 +22,7 @@ class Comparison:
         if not compare_addresses:
             expected_lines = trace.without_addresses(expected_lines)
             actual_lines = trace.without_addresses(actual_lines)
-        self.rows = trace.compare(expected_lines, actual_lines)
+        self.rows, self.renamed_fds = trace.compare(expected_lines, actual_lines, who=right)
         _check_effects(self.rows, expected, actual)
 
     # --- the pieces of a message -------------------------------------------------
@@ -71,9 +71,10 @@ class Comparison:
             problems.append(f"The trace is not exactly the expected one: {wrong} line"
                             f"{'s' * (wrong != 1)} missing or wrong, {extra} line"
                             f"{'s' * (extra != 1)} that should not be there."
-                            + (" Every handled call prints one trace line; the calls that only "
-                               "set up the C library (arch_prctl, set_tid_address, exit_group) "
-                               "print none." if extra else "") + "\n" + self.table())
+                            + (" Every handled call prints one trace line, but arch_prctl and "
+                               "set_tid_address, which only set up the C library, print none; "
+                               "the call that ends the program (exit_group, or exit) prints the "
+                               "one EXIT line." if extra else "") + "\n" + self.table())
         stdout = self._stdout_difference()
         if stdout:
             problems.append(stdout)
@@ -120,10 +121,8 @@ class Comparison:
         """The VMM exits with the program's own exit status."""
         if self.actual.status == self.expected.status and not self.actual.timed_out:
             return
-        got = "no status (it was killed)" if self.actual.status is None else \
-            f"status {self.actual.status}"
         self._fail(0, f"Expected exit status {self.expected.status} (the program's own status, "
-                      f"from its exit call), got {got}.", "")
+                      f"from its exit call), got {_status(self.actual)}.", "")
 
     def everything(self):
         """Trace, files, standard output and exit status all as expected."""
@@ -138,10 +137,19 @@ class Comparison:
             problems.append(stdout)
         if self.actual.status != self.expected.status or self.actual.timed_out:
             problems.append(f"The exit status differs: expected {self.expected.status}, got "
-                            f"{self.actual.status}.")
+                            f"{_status(self.actual)}.")
         if problems:
             self._fail(0, f"{self.right[0].upper() + self.right[1:]} does not run "
                           f"`{self.program}` as the reference does.", "\n".join(problems))
+
+
+def _status(run):
+    """A run's exit status in words, also when a limit stopped it."""
+    if run.flooded:
+        return "none: it was stopped for flooding its output"
+    if run.status is None:
+        return "none: it was stopped at its time limit"
+    return f"status {run.status}"
 
 
 def _show_bytes(data, limit=60):

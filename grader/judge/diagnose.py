@@ -2,6 +2,7 @@
 failed test."""
 import signal
 
+from grader.judge import syscalls, trace
 from grader.machines.runs import RUN_LIMITS, VMM_MAX_EXITS, VMM_TIMEOUT
 
 _SIGNALS = {
@@ -13,17 +14,20 @@ _SIGNALS = {
     signal.SIGILL: "crashed on an illegal instruction (SIGILL)",
     signal.SIGABRT: "aborted (SIGABRT): an uncaught exception, a failed assert(), or a "
                     "corrupted heap",
-    signal.SIGSYS: "was stopped by its seccomp filter (SIGSYS): it made a system call the "
-                   "engine forbids once the guest runs",
+    signal.SIGSYS: "was stopped by a seccomp filter (SIGSYS): it made a system call that "
+                   "no handler needs",
     signal.SIGXFSZ: "wrote a file larger than the limit and was stopped (SIGXFSZ)",
     signal.SIGKILL: "was killed (SIGKILL): out of memory?",
 }
 
 
 def first_lines(text, count=6):
-    lines = [line for line in text.splitlines() if line.strip()]
-    shown = lines[:count] + ([f"... ({len(lines) - count} more lines)"] if len(lines) > count
-                             else [])
+    """The first lines of what a run said, and its hints wherever they are (a
+    crash report ends with them, after the register dump)."""
+    lines = [trace.shown(line) for line in text.splitlines() if line.strip()]
+    hints = [line for line in lines[count:] if line.startswith(("hint:", "note:"))]
+    more = len(lines) - count - len(hints)
+    shown = lines[:count] + ([f"... ({more} more lines)"] if more > 0 else []) + hints
     return "\n".join("    " + line for line in shown)
 
 
@@ -67,10 +71,11 @@ def hints(run):
     elif lines and all(line.startswith("undefined syscall") for line in lines):
         out.append("Every call is still \"undefined syscall\": handle_syscall() must call "
                    "sys_open(), sys_write(), sys_close() for their numbers, and end the VMM "
-                   "at exit.")
-    if any(line.startswith("undefined syscall 60") for line in lines):
-        out.append("exit (60) is undefined, so the program cannot end: musl calls it again "
-                   "and again until the VMM is stopped.")
+                   "at exit_group (or exit), with the program's status.")
+    ends = [syscalls.number("exit_group"), syscalls.number("exit")]
+    if any(line in (f"undefined syscall {n}" for n in ends) for line in lines):
+        out.append("exit_group (231) or exit (60) is undefined, so the program cannot end: "
+                   "musl calls exit again and again until the VMM is stopped.")
     if run.trace_truncated:
         out.append("(Only the first MiB of its trace was read.)")
     return out

@@ -4,7 +4,8 @@ prints for them (the same formats as vm_manager/trace.hpp).
 
 Natively the program's thread pointer and thread id are set up by Linux, so
 arch_prctl and set_tid_address are not traced, as the reference prints no line
-for them; exit_group does not return natively, so it shows as the one EXIT line.
+for them; the call that ends the program (exit_group, or exit) is the one EXIT
+line, as in the reference's trace.
 """
 import errno
 import re
@@ -48,11 +49,22 @@ def calls(log_text):
             # and prints an address instead of the path when it cannot read it.
             path, flags, mode = _OPEN_ARGUMENTS.fullmatch(arguments).groups()
             path = (path[1:-1].encode("latin-1").decode("unicode_escape")
-                    if path.startswith('"') else "(bad address)")
+                    if path.startswith('"') else trace.UNREADABLE_PATH)
             out.append((name, (path, _number(flags), _number(mode or "0")), value))
         else:
             out.append((name, tuple(_number(a) for a in arguments.split(", ")), value))
     return out
+
+
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+            "\r": "\\r"}
+
+
+def escaped(path):
+    """A path as the VMM's trace prints it (Trace::open, vm_manager/trace.cpp):
+    as strace escapes a string, without quotes; each byte a character here."""
+    return "".join(_ESCAPES.get(c) or (c if " " <= c <= "~" else f"\\x{ord(c):02x}")
+                   for c in path)
 
 
 def trace_lines(log_text):
@@ -60,7 +72,8 @@ def trace_lines(log_text):
     lines = []
     for name, args, result in calls(log_text):
         if name == "open":
-            lines.append(f"OPEN {args[0]} {args[1]} {args[2]} - return {result}")
+            path = args[0] if args[0] == trace.UNREADABLE_PATH else escaped(args[0])
+            lines.append(f"OPEN {path} {args[1]} {args[2]} - return {result}")
         elif name == "write":
             address = (trace.ANY_ADDRESS if args[1] >= _NATIVE_ONLY_ADDRESSES
                        else f"{args[1]:x}")

@@ -8,6 +8,11 @@ The formats are the lab's (vm_manager/trace.hpp):
     EXIT <status>
     undefined syscall <number>
 
+Numbers are printed as the reference prints them (%lld: signed decimal; the
+buffer address %llx: hex without 0x). A line whose numbers are printed another
+way (0x40200d, octal flags, an unsigned -2) is still read, so that it pairs
+with the line it stands for, and each such field is explained.
+
 Two traces are compared line by line. File descriptor numbers may differ by a
 consistent renaming: a VMM that hands host fds to the guest prints other
 numbers than the reference, and that is fine as long as the same file always
@@ -17,19 +22,59 @@ import difflib
 import re
 from dataclasses import dataclass
 
-# What an "undefined syscall N" line stands for, so that it pairs with the
-# expected line of the same call.
-CALL_NUMBERS = {2: "OPEN", 1: "WRITE", 3: "CLOSE", 60: "EXIT"}
+from grader.judge import syscalls
 
-_PATTERNS = {
-    "OPEN": re.compile(r"OPEN (.*) (-?\d+) (-?\d+) - return (-?\d+)"),
-    "WRITE": re.compile(r"WRITE (-?\d+) ([0-9a-f]+|\*) (-?\d+) - return (-?\d+)"),
-    "CLOSE": re.compile(r"CLOSE (-?\d+) - return (-?\d+)"),
-    "EXIT": re.compile(r"EXIT (-?\d+)"),
-    "UNDEFINED": re.compile(r"undefined syscall (-?\d+)"),
+# Which trace line stands for which system call: an "undefined syscall N" line
+# pairs with the expected line of the same call.
+KINDS = {"open": "OPEN", "write": "WRITE", "close": "CLOSE", "exit": "EXIT",
+         "exit_group": "EXIT"}
+OWN_NUMBER = {"OPEN": syscalls.number("open"), "WRITE": syscalls.number("write"),
+              "CLOSE": syscalls.number("close")}
+
+_PATTERNS = {  # the numeric fields are read by _number(), whatever their format
+    "OPEN": re.compile(r"OPEN (.*) (\S+) (\S+) - return (\S+)"),
+    "WRITE": re.compile(r"WRITE (\S+) (\S+) (\S+) - return (\S+)"),
+    "CLOSE": re.compile(r"CLOSE (\S+) - return (\S+)"),
+    "EXIT": re.compile(r"EXIT (\S+)"),
+    "UNDEFINED": re.compile(r"undefined syscall (\S+)"),
 }
+# Each field's name and how the trace prints it: "d" %lld, "x" %llx, "s" a string.
+FIELDS = {"OPEN": [("path", "s"), ("flags", "d"), ("mode", "d"), ("result", "d")],
+          "WRITE": [("fd", "d"), ("buffer", "x"), ("count", "d"), ("result", "d")],
+          "CLOSE": [("fd", "d"), ("result", "d")],
+          "EXIT": [("status", "d")],
+          "UNDEFINED": [("number", "d")]}
 
 ANY_ADDRESS = "*"  # a WRITE buffer address that is not compared
+UNREADABLE_PATH = "(bad address)"  # the OPEN path of a pointer the VMM could not read
+
+
+def _number(text, printed):
+    """(value, note): a field's value, and how it is printed if not as the
+    trace prints it; (None, "") when it is not a number at all."""
+    if printed == "x":
+        if re.fullmatch(r"[0-9a-f]+", text):
+            return int(text, 16), ""
+        if re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
+            value = int(text, 16)
+            return value, f"printed as {text}; the trace prints hex without 0x: {value:x}"
+        if re.fullmatch(r"[0-9a-fA-F]+", text):
+            value = int(text, 16)
+            return value, f"printed as {text}; the trace prints hex in lower case: {value:x}"
+        return None, ""
+    if re.fullmatch(r"-?(0|[1-9][0-9]*)", text):
+        value = int(text)
+        if value >= 1 << 63:  # %llu of a negative value
+            signed = value - (1 << 64)
+            return signed, f"printed unsigned ({text}); the trace prints it signed (%lld): {signed}"
+        return value, ""
+    if re.fullmatch(r"0[0-7]+", text):
+        value = int(text, 8)
+        return value, f"printed in octal ({text}); the trace prints it in decimal (%lld): {value}"
+    if re.fullmatch(r"-?0[xX][0-9a-fA-F]+", text):
+        value = int(text, 16)
+        return value, f"printed in hex ({text}); the trace prints it in decimal (%lld): {value}"
+    return None, ""
 
 
 @dataclass(frozen=True)
@@ -37,12 +82,14 @@ class Line:
     text: str
     kind: str  # OPEN, WRITE, CLOSE, EXIT, UNDEFINED, or OTHER (not a trace line)
     fields: tuple = ()
+    notes: tuple = ()  # fields printed otherwise than the trace prints them
 
     @property
     def call(self):
         """The system call this line is about: an undefined open is still an open."""
         if self.kind == "UNDEFINED":
-            return CALL_NUMBERS.get(self.fields[0], f"syscall {self.fields[0]}")
+            name = syscalls.name(self.fields[0])
+            return KINDS.get(name, name)
         if self.kind == "OTHER":
             return "other: " + self.text
         return self.kind
@@ -51,16 +98,24 @@ class Line:
 def parse(text):
     for kind, pattern in _PATTERNS.items():
         match = pattern.fullmatch(text)
-        if match:
-            groups = match.groups()
-            if kind == "OPEN":
-                fields = (groups[0], *map(int, groups[1:]))
-            elif kind == "WRITE":
-                address = groups[1] if groups[1] == ANY_ADDRESS else int(groups[1], 16)
-                fields = (int(groups[0]), address, int(groups[2]), int(groups[3]))
-            else:
-                fields = tuple(map(int, groups))
-            return Line(text, kind, fields)
+        if not match:
+            continue
+        fields, notes = [], []
+        for (name, printed), raw in zip(FIELDS[kind], match.groups()):
+            if printed == "s":
+                fields.append(raw)
+                continue
+            if raw == ANY_ADDRESS and name == "buffer":
+                fields.append(ANY_ADDRESS)
+                continue
+            value, note = _number(raw, printed)
+            if value is None:
+                break
+            fields.append(value)
+            if note:
+                notes.append(f"{name} {note}")
+        else:
+            return Line(text, kind, tuple(fields), tuple(notes))
     return Line(text, "OTHER")
 
 
@@ -106,6 +161,7 @@ class FdRenaming:
 
     def __init__(self):
         self.to_actual, self.to_expected = {}, {}
+        self.renamed = False  # some file had another number than expected
 
     def opened(self, expected, actual):
         """A new file: `expected` and `actual` now name it (older meanings are gone)."""
@@ -113,6 +169,7 @@ class FdRenaming:
         self.to_actual.pop(self.to_expected.pop(actual, None), None)
         self.to_actual[expected] = actual
         self.to_expected[actual] = expected
+        self.renamed = self.renamed or expected != actual
 
     def same(self, expected, actual):
         if expected in self.to_actual:
@@ -130,16 +187,19 @@ class FdRenaming:
                 f"numbers {expected})")
 
 
-def _compare(expected, actual, fds):
+def _compare(expected, actual, fds, who):
     """Why `actual` is not `expected`, or "" when it matches. Updates `fds`."""
     if actual.kind != expected.kind:
         if actual.kind == "UNDEFINED":
-            return f"your VMM does not handle system call {actual.fields[0]} ({expected.kind.lower()})"
+            number = actual.fields[0]
+            return (f"{who} does not handle {syscalls.name(number)} (system call {number}): it "
+                    f"printed `undefined syscall {number}` where the trace has a "
+                    f"{expected.kind} line")
         if actual.kind == "OTHER":
-            return "not a trace line"
-        return f"a {actual.kind} line where the reference has a {expected.kind} line"
+            return "not a trace line (see the formats in the statement)"
+        return f"a {actual.kind} line where the expected trace has a {expected.kind} line"
     e, a = expected.fields, actual.fields
-    problems = []
+    problems = list(actual.notes)
 
     def fd_ok(name, e_fd, a_fd):
         if not fds.same(e_fd, a_fd):
@@ -149,32 +209,38 @@ def _compare(expected, actual, fds):
         if e_value != a_value:
             problems.append(f"{name} {show(a_value)}, expected {show(e_value)}")
 
+    def result(e_value, a_value, kind):
+        equal("result", e_value, a_value, show=syscalls.result_text)
+        if e_value != a_value and a_value == OWN_NUMBER.get(kind):
+            problems.append(f"RAX still holds the call's own number ({a_value}): was the new "
+                            "RAX written back to the vCPU? (vcpu.mark_regs_dirty())")
+
     if expected.kind == "OPEN":
-        equal("path", e[0], a[0], show=repr)
+        if e[0] != UNREADABLE_PATH:  # how an unreadable path is printed is not graded
+            equal("path", e[0], a[0], show=repr)
         equal("flags", e[1], a[1])
         equal("mode", e[2], a[2])
         if e[3] >= 0 and a[3] >= 0:
             fds.opened(e[3], a[3])  # any two fd numbers may stand for the same file
         else:
-            equal("result", e[3], a[3])
+            result(e[3], a[3], "OPEN")
     elif expected.kind == "WRITE":
         fd_ok("fd", e[0], a[0])
         if e[1] != ANY_ADDRESS and a[1] != ANY_ADDRESS:
             equal("buffer", e[1], a[1], show=lambda v: f"{v:x}")
         equal("count", e[2], a[2])
-        equal("result", e[3], a[3])
+        result(e[3], a[3], "WRITE")
     elif expected.kind == "CLOSE":
         fd_ok("fd", e[0], a[0])
-        equal("result", e[1], a[1])  # a closed fd keeps its pairing until an OPEN reuses it
+        result(e[1], a[1], "CLOSE")  # a closed fd keeps its pairing until an OPEN reuses it
     elif expected.kind in ("EXIT", "UNDEFINED"):
         equal("status" if expected.kind == "EXIT" else "number", e[0], a[0])
-    elif expected.text != actual.text:
-        problems.append("different text")
     return "; ".join(problems)
 
 
-def compare(expected_texts, actual_texts):
-    """Pairs the lines of two traces and says, row by row, whether they match."""
+def compare(expected_texts, actual_texts, who="your VMM"):
+    """Pairs the lines of two traces and says, row by row, whether they match.
+    `who` printed the actual trace, for the reasons."""
     expected, actual = parse_all(expected_texts), parse_all(actual_texts)
     matcher = difflib.SequenceMatcher(None, [l.call for l in expected],
                                       [l.call for l in actual], autojunk=False)
@@ -197,13 +263,14 @@ def compare(expected_texts, actual_texts):
     rows = []
     for e_line, a_line in pairs:
         if e_line is None:
-            rows.append(Row(None, a_line, EXTRA, "not in the reference's trace"))
+            rows.append(Row(None, a_line, EXTRA, "not in the expected trace"))
         elif a_line is None:
-            rows.append(Row(e_line, None, MISSING, "your VMM printed no such line"))
+            rows.append(Row(e_line, None, MISSING, f"{who} printed no such line"))
         else:
-            why = _compare(e_line, a_line, fds)
+            why = _compare(e_line, a_line, fds, who)
             rows.append(Row(e_line, a_line, WRONG if why else MATCHING, why))
-    return _squeeze(rows)
+    rows = _squeeze(rows)
+    return rows, fds.renamed
 
 
 def _squeeze(rows):
@@ -221,6 +288,12 @@ def _squeeze(rows):
 
 # --- showing a comparison ---------------------------------------------------------
 
+def shown(text):
+    """A line as it may be shown: control characters escaped, so that a trace
+    line holding some cannot break the table or the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _clip(text, width):
     return text if len(text) <= width else text[:width - 1] + "…"
 
@@ -232,17 +305,19 @@ def side_by_side(rows, left="expected (reference)", right="your VMM", width=60, 
         hidden = len(rows) - max_rows
         gap = Row(None, Line(f"... {hidden} more rows ...", "OTHER"), "")
         rows = rows[:max_rows - 5] + [gap] + rows[-5:]
+
     def cell(line, repeat=1):
         if line is None:
             return ""
-        text = line.text if line.text.strip() else repr(line.text)
+        text = shown(line.text) if line.text.strip() else repr(line.text)
         return _clip(text + (f"   (x{repeat})" if repeat > 1 else ""), width)
 
     lw = min(width, max([len(left)] + [len(cell(r.expected)) for r in rows]))
     rw = min(width, max([len(right)] + [len(cell(r.actual, r.repeat)) for r in rows]))
     out = [f"{left:<{lw}} | {right:<{rw}} |"]
     for row in rows:
-        verdict = row.verdict + (": " + row.why if row.why and row.verdict == WRONG else "")
+        verdict = row.verdict + (": " + shown(row.why) if row.why and row.verdict == WRONG
+                                 else "")
         out.append(f"{cell(row.expected):<{lw}} | {cell(row.actual, row.repeat):<{rw}} | "
                    f"{verdict}")
     return "\n".join(out)

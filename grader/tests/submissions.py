@@ -185,6 +185,35 @@ def host_fds(ref, _):
     return result;""")
 
 
+def registers_style(ref, _):
+    """Correct, written as the original course's answer key is: the registers
+    through KVM_GET_REGS and KVM_SET_REGS at every exit, the buffer's host
+    address computed as base + guest address after a bounds check, and
+    arch_prctl a no-op. It must get full marks under the engine's filter."""
+    ref = replace_once(with_includes(ref, "sys/ioctl.h"), "    kvm_regs& regs = vcpu.regs();\n",
+                       "    kvm_regs regs;\n"
+                       "    check(ioctl(vcpu.fd(), KVM_GET_REGS, &regs), \"ioctl(KVM_GET_REGS)\");\n")
+    ref = replace_once(ref, "    regs.rax = static_cast<uint64_t>(result);\n"
+                       "    vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes\n",
+                       "    regs.rax = static_cast<uint64_t>(result);\n"
+                       "    check(ioctl(vcpu.fd(), KVM_SET_REGS, &regs), \"ioctl(KVM_SET_REGS)\");\n")
+    ref = replace_once(ref, "        result = regs.rdi == ARCH_SET_FS ? set_thread_pointer(vcpu, regs.rsi) "
+                       ": -EINVAL;\n", "        result = 0;\n")
+    return replace_once(
+        ref, "    const std::optional<std::span<std::byte>> bytes = guest.memory.range(buffer, count);\n",
+        "    std::optional<std::span<std::byte>> bytes;\n"
+        "    if (guest.memory.contains(buffer, count)) {\n"
+        "        bytes = std::span(static_cast<std::byte*>(guest.memory.host_base()) + buffer, count);\n"
+        "    }\n")
+
+
+def positive_errno(ref, _):
+    """Traces -errno, but hands the program +errno: its failed calls look like
+    successes to the C library."""
+    return replace_once(ref, "    regs.rax = static_cast<uint64_t>(result);\n",
+                        "    regs.rax = static_cast<uint64_t>(result < 0 ? -result : result);\n")
+
+
 def hardcoded(ref, _):
     """Opens the lab's file with the lab's flags whatever the program asks."""
     return function_body(ref, SYS_OPEN, """\
@@ -221,6 +250,10 @@ CASES = {
     "host_fds": Case(host_fds, 85, packing="zip"),
     "hardcoded": Case(hardcoded, 60, {"hidden_other_file": "notes.txt"}),
     "empty": Case("empty", 0, {"build": "no vm_manager/manager.cpp"}, packing="zip"),
+    # Correct work in the original answer key's style, and a subtle error.
+    "registers_style": Case(registers_style, 100, guess=True),
+    "positive_errno": Case(positive_errno, 95, {"hidden_errors": "The exit status differs"},
+                           guess=True),
     # Hostile: they must be contained, and harm no one else.
     "fork_bomb": Case(fork_bomb, 10, {"step2_open": "did not finish within"},
                       behaviour="processes"),

@@ -7,7 +7,7 @@ LAB = ["OPEN ./ay_caramba 32834 511 - return 3", "WRITE 3 40200d 16 - return 16"
 
 
 def verdicts(expected, actual):
-    return [row.verdict for row in trace.compare(expected, actual)]
+    return [row.verdict for row in trace.compare(expected, actual)[0]]
 
 
 def test_identical_traces_match():
@@ -50,13 +50,59 @@ def test_undefined_calls_pair_with_the_call_they_stand_for():
     actual = ["undefined syscall 158", "undefined syscall 218", "undefined syscall 2",
               "undefined syscall 1", "undefined syscall 1", "undefined syscall 3",
               "undefined syscall 231"] + ["undefined syscall 60"] * 5
-    rows = trace.compare(LAB, actual)
+    rows, _ = trace.compare(LAB, actual)
     paired = [(row.expected.kind if row.expected else None, row.verdict) for row in rows]
+    # exit_group (231) is the call that ends the program: it stands for EXIT.
     assert paired == [(None, EXTRA), (None, EXTRA), ("OPEN", WRONG), ("WRITE", WRONG),
-                      ("WRITE", WRONG), ("CLOSE", WRONG), (None, EXTRA), ("EXIT", WRONG),
-                      (None, EXTRA)]
-    assert rows[-1].repeat == 4
-    assert "does not handle system call 2" in rows[2].why
+                      ("WRITE", WRONG), ("CLOSE", WRONG), ("EXIT", WRONG), (None, EXTRA)]
+    assert rows[-1].repeat == 5
+    assert "does not handle open (system call 2)" in rows[2].why
+    assert "does not handle exit_group (system call 231)" in rows[6].why
+
+
+def test_calls_are_named_from_the_kernels_table():
+    rows, _ = trace.compare(["OPEN f 0 0 - return 3"], ["undefined syscall 158"])
+    assert "arch_prctl (system call 158)" in rows[0].why
+    assert "open" not in rows[0].why.split("where")[0]
+
+
+def test_a_line_that_differs_only_in_format_is_explained_field_by_field():
+    expected = ["OPEN ./ay_caramba 32834 511 - return 3", "WRITE 3 40200d 16 - return 16"]
+    actual = ["OPEN ./ay_caramba 0100102 0777 - return 3", "WRITE 3 0x40200d 16 - return 16"]
+    rows, _ = trace.compare(expected, actual)
+    assert [row.verdict for row in rows] == [WRONG, WRONG]
+    assert ("flags printed in octal (0100102); the trace prints it in decimal (%lld): 32834"
+            in rows[0].why)
+    assert "mode printed in octal (0777)" in rows[0].why
+    assert "buffer printed as 0x40200d; the trace prints hex without 0x: 40200d" in rows[1].why
+    unsigned = trace.compare(["OPEN x 0 0 - return -2"],
+                             ["OPEN x 0 0 - return 18446744073709551614"])[0][0]
+    assert "printed unsigned" in unsigned.why and "-2" in unsigned.why
+
+
+def test_results_are_shown_with_their_errno_names():
+    rows, _ = trace.compare(["WRITE 3 40200d 16 - return 16", "OPEN f 0 0 - return -2"],
+                            ["WRITE 3 40200d 16 - return -9", "OPEN f 0 0 - return -13"])
+    assert "result -9 (EBADF), expected 16" in rows[0].why
+    assert "result -13 (EACCES), expected -2 (ENOENT)" in rows[1].why
+
+
+def test_a_result_equal_to_the_calls_number_points_at_rax_not_written_back():
+    rows, _ = trace.compare(["OPEN ./f 66 420 - return -13"], ["OPEN ./f 66 420 - return 2"])
+    assert "RAX still holds the call's own number (2)" in rows[0].why
+    rows, _ = trace.compare(["CLOSE 3 - return 0"], ["CLOSE 3 - return 3"])
+    assert "mark_regs_dirty" in rows[0].why
+
+
+def test_the_path_of_an_unreadable_pointer_is_not_graded():
+    assert verdicts(["OPEN (bad address) 0 0 - return -14"],
+                    ["OPEN <invalid pointer> 0 0 - return -14"]) == [MATCHING]
+
+
+def test_control_characters_are_escaped_in_the_table():
+    rows, _ = trace.compare(["OPEN a 0 0 - return 3"], ["OPEN a\x1b[2J 0 0 - return 3"])
+    table = trace.side_by_side(rows)
+    assert "\x1b" not in table and "\\x1b" in table
 
 
 def test_missing_and_extra_lines():
@@ -72,7 +118,7 @@ def test_paths_with_spaces_and_any_address():
 
 
 def test_side_by_side_marks_each_row_and_shortens_long_tables():
-    table = trace.side_by_side(trace.compare(LAB, LAB[:1] + ["x"] * 100 + ["y"] * 100))
+    table = trace.side_by_side(trace.compare(LAB, LAB[:1] + ["x"] * 100 + ["y"] * 100)[0])
     lines = table.splitlines()
     assert lines[0].startswith("expected (reference)") and lines[0].endswith("|")
     assert lines[1].endswith("| matching")
@@ -94,3 +140,10 @@ def test_strace_log_becomes_the_reference_trace_lines():
         "OPEN ./ay_caramba 32834 511 - return 3", "WRITE 3 40200d 16 - return 16",
         "WRITE 3 * 12 - return 12", "CLOSE 3 - return 0", "OPEN missing 32768 0 - return -2",
         "OPEN (bad address) 32768 0 - return -14", "CLOSE 42 - return -9", "EXIT 42"]
+
+
+def test_the_native_ground_truth_escapes_paths_as_the_vmm_does():
+    log = ('open("a\\nEXIT 0\\33[2J\\\\", O_RDWR|O_CREAT, 0777) = 3\n'
+           'exit_group(0)                           = ?\n')
+    assert strace.trace_lines(log.replace("O_RDWR|O_CREAT", "0102")) == [
+        "OPEN a\\nEXIT 0\\x1b[2J\\\\ 66 511 - return 3", "EXIT 0"]
