@@ -37,11 +37,14 @@ def main(argv=None):
     grade.add_argument("--sandbox", default="bwrap", choices=["auto", "bwrap", "none"])
     grade.add_argument("--cache", default=str(OUT / "cache"))
     grade.add_argument("--roster", help="a CSV with student, email, sid columns")
+    grade.add_argument("--variants", help="the class's lab programs (make variants' folder); "
+                       "default: dist/variants when a roster is given and it exists")
     grade.add_argument("--force", action="store_true",
                        help="grade every submission again, changed or not")
 
     pack = commands.add_parser("gradescope", help="pack the Gradescope autograder zip")
     pack.add_argument("--out", default=str(OUT / "gradescope"))
+    pack.add_argument("--variants", help="the class's lab programs (make variants' folder)")
 
     commands.add_parser("prepare", help="prepare the grading kit once (Gradescope's setup.sh)")
 
@@ -63,10 +66,11 @@ def main(argv=None):
     if args.command == "grade":
         from grader.commands import grade
         return grade.main(args.submissions, args.out, jobs=args.jobs, sandbox_kind=args.sandbox,
-                          cache=args.cache, roster=args.roster, force=args.force)
+                          cache=args.cache, roster=args.roster, force=args.force,
+                          variants=args.variants)
     if args.command == "gradescope":
         from grader.commands import gradescope
-        return gradescope.pack(Path(args.out))
+        return gradescope.pack(Path(args.out), variants=args.variants)
     if args.command == "prepare":
         from grader.commands import gradescope
         gradescope.prepare()

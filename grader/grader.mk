@@ -37,10 +37,11 @@ grade: | grader-deps
 	    exit 2; fi
 	@$(GRADER) grade "$(abspath $(SUBMISSIONS))" --out "$(abspath $(or $(OUT),$(GRADER_OUT)/grade))" \
 	    $(if $(SANDBOX),--sandbox $(SANDBOX)) $(if $(ROSTER),--roster "$(abspath $(ROSTER))") \
-	    $(if $(FORCE),--force)
+	    $(if $(FORCE),--force) $(if $(VARIANTS),--variants "$(abspath $(VARIANTS))")
 
 gradescope: | grader-deps
-	@$(GRADER) gradescope --out "$(GRADER_OUT)/gradescope"
+	@$(GRADER) gradescope --out "$(GRADER_OUT)/gradescope" \
+	    $(if $(VARIANTS),--variants "$(abspath $(VARIANTS))")
 
 grade-bench: | grader-deps
 	@$(GRADER) bench --out "$(GRADER_OUT)/bench"

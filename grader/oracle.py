@@ -6,8 +6,11 @@ program run natively under strace, its calls written as trace lines. Either
 way the expected run is a real run, made once per kit snapshot and shared by
 every submission graded against it; nothing expected is written by hand.
 """
+import hashlib
 import json
 import os
+
+from pathlib import Path
 
 from grader.machines.runs import Request, Run
 
@@ -31,26 +34,30 @@ class Oracle:
 
     def request(self, spec, program=None):
         """The request for the oracle's run of `spec` (a program of the
-        snapshot, or `program`, such as a student's app_guess)."""
+        snapshot, or `program`: a student's own lab program, or app_guess)."""
         return Request(spec, program or self.snapshot.program(spec.program), self.vmm,
                        self.label)
 
-    def _path(self, spec):
-        return self.snapshot.expected / f"{spec.key}.json"
+    def _path(self, spec, program):
+        """Kept by spec and by program: students with a lab program of their own
+        (grader/intake/variants.py) each have their own expected runs."""
+        digest = hashlib.sha256(Path(program or self.snapshot.program(spec.program))
+                                .read_bytes()).hexdigest()[:16]
+        return self.snapshot.expected / f"{spec.key}-{digest}.json"
 
-    def cached(self, spec):
+    def cached(self, spec, program=None):
         """The expected run of `spec`, if it was made already."""
-        path = self._path(spec)
+        path = self._path(spec, program)
         return Run.from_json(json.loads(path.read_text())) if path.exists() else None
 
-    def keep(self, spec, run):
+    def keep(self, spec, run, program=None):
         """Keeps an expected run for the others; a run that did not finish is
         the grader's problem, never an expectation."""
         if run.timed_out or run.flooded or run.status is None:
             raise RuntimeError(f"{self.label} did not finish running {spec.describe()}: "
                                f"{run.stderr.strip()[:500]}")
         # Written whole, then renamed: a process reading it never sees half of it.
-        path = self._path(spec)
+        path = self._path(spec, program)
         partial = path.with_suffix(f".{os.getpid()}.partial")
         partial.write_text(json.dumps(run.to_json()))
         os.replace(partial, path)

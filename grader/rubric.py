@@ -34,7 +34,7 @@ def test_step2_open(step2):
     step2.calls("OPEN")
 
 
-@graded(10, "Step 2: the two WRITE calls")
+@graded(10, "Step 2: the WRITE calls")
 def test_step2_write(step2):
     step2.calls("WRITE")
 
@@ -54,7 +54,7 @@ def test_step2_whole_trace(step2):
     step2.exactly()
 
 
-@graded(10, "Step 2: the file ay_caramba, byte for byte")
+@graded(10, "Step 2: the files it leaves, byte for byte")
 def test_step2_file(step2):
     step2.same_files()
 
@@ -72,7 +72,7 @@ def test_step3_calls(step3):
     step3.same_trace()
 
 
-@graded(5, "Step 3: app_guess.c writes the same file")
+@graded(5, "Step 3: app_guess.c leaves the same files")
 def test_step3_file(step3):
     step3.same_files()
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from grader import kit, machines, sandbox, session
 from grader.intake import roster as rosters
 from grader.intake import submission
+from grader.intake.variants import Variants, VariantsError
 from grader.oracle import Oracle
 from grader.reports import gradebook, junit, results
 from grader.sandbox import cgroups
@@ -33,6 +34,7 @@ from grader.session import fixtures
 from grader.session.plugin import rubric_items
 
 SUBMISSION_TIMEOUT = 600  # seconds for one submission's whole grading: a backstop
+VARIANTS = kit.KIT / "dist" / "variants"  # where make variants writes the class's programs
 GRADED = "graded.json"  # beside a student's results: what was graded, for incremental grading
 
 
@@ -66,25 +68,28 @@ def prewarm(snapshot, machine):
         oracle.keep(spec, run)
 
 
-def digest(taken, snapshot):
-    """What a grade depends on: the files taken from the submission, and the kit."""
+def digest(taken, snapshot, program=None):
+    """What a grade depends on: the files taken from the submission, the kit,
+    and the student's own lab program if they have one."""
     hashed = hashlib.sha256(snapshot.grading_version.encode())
+    if program:
+        hashed.update(Path(program).read_bytes())
     for name, data in sorted(taken.files.items()):
         hashed.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     hashed.update(taken.problem.encode())
     return hashed.hexdigest()
 
 
-def up_to_date(student_out, taken, snapshot):
+def up_to_date(student_out, taken, snapshot, program):
     try:
         graded = json.loads((student_out / GRADED).read_text())
     except (OSError, ValueError):
         return False
-    return (graded.get("digest") == digest(taken, snapshot)
+    return (graded.get("digest") == digest(taken, snapshot, program)
             and (student_out / "results.json").exists())
 
 
-def grade_one(name, path, snapshot, out, sandbox_kind, cache, *, folder=None):
+def grade_one(name, path, snapshot, out, sandbox_kind, cache, *, folder=None, program=None):
     """Grades one submission in its own process, into OUT/students/FOLDER.
     Returns its wall time. Never raises for what the submission does."""
     folder = folder or name
@@ -100,7 +105,7 @@ def grade_one(name, path, snapshot, out, sandbox_kind, cache, *, folder=None):
         work = out / "work" / folder
         args = session.pytest_args(submission=path, student=name, snapshot=snapshot.root,
                                    out=student_out, mode="grade", sandbox=sandbox_kind,
-                                   cache=cache, work=work)
+                                   cache=cache, work=work, program=program)
         group = cgroups.create(folder)
         command = [session.python(), "-m", "pytest", *args]
         reason = None
@@ -119,7 +124,7 @@ def grade_one(name, path, snapshot, out, sandbox_kind, cache, *, folder=None):
         shutil.rmtree(work, ignore_errors=True)
         if reason:
             results.write_failure(student_out, name, reason, rubric())
-        _finish(student_out, name, group, digest(taken, snapshot))
+        _finish(student_out, name, group, digest(taken, snapshot, program))
     except Exception as error:  # the grader's own failure: still the student's results
         results.write_failure(student_out, name, f"The grader itself failed ({error}): tell "
                               "your instructor.", rubric())
@@ -142,7 +147,16 @@ def _finish(student_out, name, group, graded_digest):
     (student_out / GRADED).write_text(json.dumps({"digest": graded_digest}) + "\n")
 
 
-def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False, quiet=False):
+def variants_of(folder, roster):
+    """The class's variants: from `folder`, or where make variants writes them
+    when a roster is given and it did; None when every student has the kit's
+    lab program."""
+    folder = folder or (VARIANTS if roster and (VARIANTS / "manifest.json").exists() else None)
+    return Variants(folder) if folder else None
+
+
+def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False, quiet=False,
+         variants=None):
     out, cache = Path(out).resolve(), Path(cache).resolve()
     if not Path(directory).is_dir():
         print(f"make grade: {directory} is not a folder of submissions", file=sys.stderr)
@@ -154,9 +168,12 @@ def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False,
         return 2
     try:
         students = rosters.read(roster) if roster else None
-    except rosters.RosterError as error:
+        programs = variants_of(variants, roster)
+        own = {name: programs.find(name) for name, _ in found} if programs else {}
+    except (rosters.RosterError, VariantsError) as error:
         print(f"make grade: {error}", file=sys.stderr)
         return 2
+    own = {name: variant.program for name, variant in own.items() if variant}
     started = time.monotonic()
     try:
         chosen, note = sandbox.choose(sandbox_kind, kit.runner())
@@ -169,10 +186,14 @@ def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False,
         return 2
     if note:
         print(f"Note: {note}.", file=sys.stderr)
+    if programs:
+        without = [name for name, _ in found if name not in own]
+        print(f"Lab programs: each student's own, from {programs.folder}"
+              + (f"; the kit's for {', '.join(without)}, who have none" if without else "") + ".")
     prepared = time.monotonic() - started
     todo = [(name, path) for name, path in found
             if force or not up_to_date(out / "students" / name, submission.load(path, name),
-                                       snapshot)]
+                                       snapshot, own.get(name))]
     kept = len(found) - len(todo)
     print(f"Grading {len(todo)} submission{'s' * (len(todo) != 1)} from {directory}"
           + (f" ({kept} unchanged since they were graded: kept)" if kept else "")
@@ -185,7 +206,8 @@ def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False,
         probe.remove()
     seconds = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {name: pool.submit(grade_one, name, path, snapshot, out, chosen.kind, cache)
+        futures = {name: pool.submit(grade_one, name, path, snapshot, out, chosen.kind, cache,
+                                     program=own.get(name))
                    for name, path in todo}
         for name, future in futures.items():
             seconds[name] = future.result()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from grader import build, kit, machines, sandbox
 from grader.commands import grade
+from grader.intake.variants import Variants, VariantsError
 from grader.reports import results
 from grader.session.plugin import rubric_items
 
@@ -36,6 +37,7 @@ ANSWERS = Path("handouts/lab2-answers.md")
 STATEMENT = Path("handouts/lab2.md")
 PREPARED = kit.KIT / "build" / "grader" / "autograde"
 METADATA = Path("/autograder/submission_metadata.json")
+PRIVATE_VARIANTS = kit.PRIVATE / "variants"  # each student's lab program, where the class has them
 
 
 def _add(archive, name, data, executable=False):
@@ -45,7 +47,7 @@ def _add(archive, name, data, executable=False):
     archive.writestr(info, data)
 
 
-def _stage(stage, root):
+def _stage(stage, root, variants):
     """The autograder's files, laid out in `stage`."""
     kit.make(root, ["all", *kit.KIT_TARGETS])
     subprocess.run([str(root / "tools" / "make_handout.sh"), str(stage)], cwd=root, check=True,
@@ -58,6 +60,8 @@ def _stage(stage, root):
         build.musl_program(kit.PROGRAMS / f"{name}.c", stage / kit.PRIVATE_PROGRAMS / name,
                            strict=True)
     (stage / kit.PRIVATE_HIDDEN).write_text(json.dumps(hidden, indent=1) + "\n")
+    if variants:
+        variants.pack(stage / PRIVATE_VARIANTS)
     # The kernel, fetched here from the Debian archive: Gradescope's images
     # are Ubuntu, whose archive has no Debian kernel. Its unpacked twin
     # (vmlinux) is made again by setup.sh.
@@ -97,16 +101,22 @@ def instructor_passages(root):
     return passages
 
 
-def pack(out, root=kit.KIT):
-    """Writes the autograder zip. Returns 0."""
+def pack(out, root=kit.KIT, variants=None):
+    """Writes the autograder zip, with the class's variants (make variants'
+    folder: `variants`, or dist/variants if it exists) if any. Returns 0."""
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        variants = Variants(variants) if variants else (
+            Variants(grade.VARIANTS) if (grade.VARIANTS / "manifest.json").exists() else None)
+    except VariantsError as error:
+        raise SystemExit(f"make gradescope: {error}") from None
     zip_path = out / "lab2-autograder.zip"
     packages = kit.make_variable(root, "BUILD_PACKAGES") or ["make", "g++", "nasm", "musl-tools"]
     setup = (TEMPLATES / "setup.sh").read_text().replace(
         "@PACKAGES@", " ".join(dict.fromkeys(packages + GRADER_PACKAGES)))
     with tempfile.TemporaryDirectory() as temporary:
         stage = Path(temporary) / "autograder"
-        _stage(stage, Path(root))
+        _stage(stage, Path(root), variants)
         secret = instructor_passages(Path(root))
         with zipfile.ZipFile(zip_path, "w") as archive:
             _add(archive, "setup.sh", setup, executable=True)
@@ -123,7 +133,9 @@ def pack(out, root=kit.KIT):
     print(f"Gradescope autograder: {zip_path}\n"
           "Upload it as the assignment's autograder (Configure Autograder, Zip file upload, "
           "Ubuntu base image). Students submit their lab2/ folder (zipped), or at least "
-          "vm_manager/manager.cpp, app_guess.c and ANSWERS.md.")
+          "vm_manager/manager.cpp, app_guess.c and ANSWERS.md."
+          + (f" Each student of {variants.folder} is graded against their own lab program, "
+             "found by the email or student id Gradescope gives." if variants else ""))
     return 0
 
 
@@ -151,13 +163,27 @@ def prepared():
         return None
 
 
-def student_name():
-    """The submitter, from Gradescope's metadata (or "submission")."""
+def submitter():
+    """(name, email, sid) of the submitter, from Gradescope's metadata."""
     try:
-        users = json.loads(METADATA.read_text()).get("users") or [{}]
-        return users[0].get("name") or users[0].get("email") or "submission"
-    except (OSError, ValueError, AttributeError):
-        return "submission"
+        user = (json.loads(METADATA.read_text()).get("users") or [{}])[0]
+        return (user.get("name") or user.get("email") or "submission", user.get("email", ""),
+                str(user.get("sid") or ""))
+    except (OSError, ValueError, AttributeError, IndexError):
+        return "submission", "", ""
+
+
+def own_program(name, email, sid):
+    """(the submitter's own lab program, or None; a note when they should have
+    one but it is not found)."""
+    folder = kit.KIT / PRIVATE_VARIANTS
+    if not (folder / "manifest.json").exists():
+        return None, None
+    variant = Variants(folder).find(name, email, sid)
+    if variant is None:
+        return None, (f"No lab program of your own was found for {email or name}: graded "
+                      "against the kit's. Tell your instructor.")
+    return variant.program, None
 
 
 def autograde(submitted, results_dir, sandbox_kind="auto"):
@@ -168,9 +194,18 @@ def autograde(submitted, results_dir, sandbox_kind="auto"):
     except (kit.KitError, sandbox.SandboxError, machines.ChoiceError, machines.MachineError,
             RuntimeError) as error:
         return _give_up(results_dir, f"The autograder could not set up the kit: {error}")
-    grade.grade_one(student_name(), submitted, snapshot, PREPARED, sandbox_kind,
-                    PREPARED / "cache", folder="student")
+    name, email, sid = submitter()
+    try:
+        program, missing = own_program(name, email, sid)
+    except VariantsError as error:
+        return _give_up(results_dir, f"The autograder's lab programs are damaged: {error}")
+    grade.grade_one(name, submitted, snapshot, PREPARED, sandbox_kind, PREPARED / "cache",
+                    folder="student", program=program)
     produced = PREPARED / "students" / "student"
+    if missing:
+        data = json.loads((produced / "results.json").read_text())
+        data["output"] = f"{missing}\n{data['output']}"
+        (produced / "results.json").write_text(json.dumps(data, indent=1) + "\n")
     shutil.copy(produced / "results.json", results_dir / "results.json")
     shutil.copy(produced / "feedback.txt", results_dir / "feedback.txt")
     return 0

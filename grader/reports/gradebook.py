@@ -6,12 +6,32 @@ With a roster (grader/intake/roster.py), it carries each student's email and
 student id, and has a row for every student of the roster, submitted or not,
 so that it can be uploaded as it is. The scores are the exact ones of
 results.json. "answers (manual)" is left empty for the points of ANSWERS.md,
-which are graded by hand.
+which are graded by hand. The behaviour column says what the containment
+stopped, and which students' manager.cpp are very similar, once `make
+similarity` has compared them (grading again rewrites the gradebook without
+grading unchanged submissions again).
 """
 import csv
 import json
+from pathlib import Path
 
 from grader.reports.results import number
+
+# The similarity check's pairs (make similarity), and from how similar on a
+# pair is flagged in the behaviour column: independent work from the same
+# skeleton stays well below (grader/similarity/).
+SIMILARITY = Path(__file__).resolve().parents[2] / "build" / "grader" / "similarity" / "pairs.csv"
+SIMILAR = 0.6
+
+
+def similar_pairs(pairs):
+    """{student: "very similar to NAME (0.80)"} from a pairs.csv, if there is one."""
+    if not Path(pairs).exists():
+        return {}
+    from grader.similarity import flagged
+    return {student: "very similar to " + ", ".join(f"{other} ({value:.2f})"
+                                                    for other, value in found)
+            for student, found in flagged(pairs, SIMILAR).items()}
 
 
 def rows(out, roster):
@@ -23,9 +43,10 @@ def rows(out, roster):
     return [(name, graded.get(name)) for name in names]
 
 
-def write(out, items, roster=None):
+def write(out, items, roster=None, pairs=SIMILARITY):
     """Writes OUT/gradebook.csv. `items`: the rubric (plugin.rubric_items)."""
     path = out / "gradebook.csv"
+    similar = similar_pairs(pairs)
     with open(path, "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["student", "email", "sid"]
@@ -47,5 +68,7 @@ def write(out, items, roster=None):
             writer.writerow(identity
                             + [number(tests.get(i["name"], {}).get("score", 0)) for i in items]
                             + [number(data["score"]), number(extra.get("max_score", maximum)),
-                               "", " | ".join(extra.get("behaviour", [])), " | ".join(notes)])
+                               "", " | ".join(extra.get("behaviour", [])
+                                              + ([similar[name]] if name in similar else [])),
+                               " | ".join(notes)])
     return path

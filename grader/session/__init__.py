@@ -10,7 +10,8 @@ RUBRIC = GRADER / "rubric.py"
 TEST_TIMEOUT = 240  # seconds: a backstop per test; the sandbox's limits come first
 
 
-def pytest_args(*, submission, snapshot, out, mode, sandbox, cache, work=None, student=None):
+def pytest_args(*, submission, snapshot, out, mode, sandbox, cache, work=None, student=None,
+                program=None):
     """pytest's command line (after `python3 -m pytest`) for grading one submission."""
     args = [str(RUBRIC), "--rootdir", str(KIT), "-c", os.devnull, "-p", "grader.session.plugin",
             "-p", "grader.session.fixtures", "-p", "no:cacheprovider", "--assert=plain",
@@ -22,6 +23,8 @@ def pytest_args(*, submission, snapshot, out, mode, sandbox, cache, work=None, s
         args += ["--work", str(work)]
     if student:
         args += ["--student", student]
+    if program:
+        args += ["--program", str(program)]
     if mode == "check":
         args += ["-qq", "--no-header", "-p", "no:warnings", "--tb=no", "-rN",
                  "-o", "console_output_style=classic"]

@@ -45,6 +45,10 @@ class Grading:
         self.machine = machines.choose(self.sandbox, self.snapshot, sandbox_note=sandbox_note)
         self.oracle = Oracle(self.snapshot)
         self.notes = list(self.submission.notes) + ([sandbox_note] if sandbox_note else [])
+        # The student's own lab program (a variant), or the kit's.
+        self.lab_program = Path(option("program")) if option("program") else None
+        if self.lab_program:
+            self.notes.append("Graded against your own lab program, the one in your handout.")
         self.timing = {"build": 0.0, "run": 0.0, "compare": 0.0}
 
     def where(self):
@@ -93,6 +97,13 @@ class Grading:
     def hidden_specs(self):
         return [Spec(name, tuple(args), "file") for name, args in self.snapshot.hidden.items()]
 
+    def program(self, spec):
+        """The file of a spec's program: the student's own lab program where
+        they have one, otherwise the snapshot's."""
+        if spec.program == LAB.program and self.lab_program:
+            return self.lab_program
+        return self.snapshot.program(spec.program)
+
     @cached_property
     def runs(self):
         """Every run this grading needs, made in one go on the machine:
@@ -103,21 +114,20 @@ class Grading:
         requests = {}
         if self.vmm_build.ok:
             for spec in student:
-                requests[("student", spec)] = Request(
-                    spec, self.snapshot.program(spec.program), Path(self.vmm_build.binary),
-                    YOUR_VMM)
+                requests[("student", spec)] = Request(spec, self.program(spec),
+                                                      Path(self.vmm_build.binary), YOUR_VMM)
         if guess and guess.ok:
             requests[("guess", GUESS)] = self.oracle.request(GUESS, Path(guess.binary))
-        cached = {spec: self.oracle.cached(spec) for spec in expected}
+        cached = {spec: self.oracle.cached(spec, self.program(spec)) for spec in expected}
         for spec, run in cached.items():
             if run is None:
-                requests[("expected", spec)] = self.oracle.request(spec)
+                requests[("expected", spec)] = self.oracle.request(spec, self.program(spec))
         started = time.monotonic()
         made = dict(zip(requests, self.machine.run(list(requests.values()))))
         self.timing["run"] += time.monotonic() - started
         for spec, run in cached.items():
             if run is None:
-                self.oracle.keep(spec, made[("expected", spec)])
+                self.oracle.keep(spec, made[("expected", spec)], self.program(spec))
             else:
                 made[("expected", spec)] = run
         return made

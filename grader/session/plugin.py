@@ -92,6 +92,7 @@ def pytest_addoption(parser):
     group.addoption("--sandbox", choices=["bwrap", "none", "auto"], default="bwrap")
     group.addoption("--cache", help="the build cache directory")
     group.addoption("--work", help="a scratch directory for builds and runs")
+    group.addoption("--program", help="the student's own lab program (a variant), if any")
 
 
 MAX_OUTPUT = 12000  # characters of a test's message

@@ -204,3 +204,22 @@ def test_a_grader_failure_still_gives_the_student_results():
     results = json.loads((out / "students" / "alice" / "results.json").read_text())
     assert results["score"] == 0 and "tell your instructor" in results["output"]
     assert (out / "students" / "alice" / "feedback.txt").exists()
+
+
+def test_the_behaviour_column_flags_very_similar_pairs(batch, tmp_path):
+    from grader.commands.grade import rubric
+    from grader.reports import gradebook
+
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("student_a,student_b,similarity\nreference,host_fds,0.91\n"
+                     "skeleton,wrong_fd,0.31\n")
+    out = tmp_path / "out"
+    (out / "students").mkdir(parents=True)
+    for student in ["reference", "host_fds", "skeleton"]:
+        (out / "students" / student).symlink_to(batch.out / "students" / student)
+    book = gradebook.write(out, rubric(), pairs=pairs)
+    with open(book) as file:
+        rows = {row["student"]: row["behaviour"] for row in csv.DictReader(file)}
+    assert rows["reference"] == "very similar to host_fds (0.91)"
+    assert rows["host_fds"] == "very similar to reference (0.91)"
+    assert rows["skeleton"] == ""
