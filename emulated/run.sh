@@ -3,8 +3,12 @@
 # -cpu EPYC,+svm) booting Debian's kernel with kvm-amd loaded, so the command
 # gets hardware-style KVM at /dev/kvm. See emulated/README.md.
 #
-# Usage: emulated/run.sh [--timeout SECONDS] [--memory MiB] [--serial2 SOCKET]
+# Usage: emulated/run.sh [--timeout SECONDS] [--memory MiB] [--serial2 SOCKET] [--stream]
 #                        PAYLOAD_DIR COMMAND [ARG...]
+#
+# --stream prints the command's output as it comes, not once the machine has
+# powered off: for a command that may never end (Step 1 of the lab), which
+# Ctrl-C then stops.
 #
 # --serial2 SOCKET gives the machine a second serial port, /dev/ttyS1,
 # connected to the Unix socket SOCKET on the host, which must be listening
@@ -40,6 +44,7 @@ OWN_FAILURE=125
 TIMEOUT=120
 MEMORY=512
 SERIAL2=""
+STREAM=0
 # Console lines quoted when the machine fails.
 TAIL_LINES=5
 
@@ -49,7 +54,7 @@ die() {
 }
 
 usage() {
-    echo "usage: emulated/run.sh [--timeout SECONDS] [--memory MiB] [--serial2 SOCKET] PAYLOAD_DIR COMMAND [ARG...]" >&2
+    echo "usage: emulated/run.sh [--timeout SECONDS] [--memory MiB] [--serial2 SOCKET] [--stream] PAYLOAD_DIR COMMAND [ARG...]" >&2
     exit "$OWN_FAILURE"
 }
 
@@ -70,6 +75,10 @@ parse_args() {
             [[ -S ${2:-} ]] || die "--serial2 needs a listening Unix socket, got '${2:-}'"
             SERIAL2=$2
             shift 2
+            ;;
+        --stream)
+            STREAM=1
+            shift
             ;;
         -h | --help) usage ;;
         --) shift; break ;;
@@ -202,6 +211,7 @@ boot() {
         -kernel "$kernel" -initrd "$WORK/initrd.cpio" -append "$append" \
         </dev/null >"$WORK/console.raw" 2>"$WORK/qemu.err" &
     QEMU_PID=$!
+    ((STREAM)) && follow
     # Not on run.sh's stdout: a reader of that pipe would wait for it.
     sleep "$TIMEOUT" >/dev/null 2>&1 &
     SLEEP_PID=$!
@@ -218,7 +228,27 @@ boot() {
     wait "$QEMU_PID" || QEMU_STATUS=$?
     wait "$SLEEP_PID" 2>/dev/null || true
     QEMU_PID="" SLEEP_PID=""
+    if [[ -n ${FOLLOW_PID:-} ]]; then
+        wait "$FOLLOW_PID" 2>/dev/null || true
+        FOLLOW_PID=""
+    fi
     tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+}
+
+# --stream: print the command's output lines as the console receives them,
+# between the begin marker and init's status line, without the kernel's lines.
+# Blank lines wait for the next line: the one init prints before its status
+# line is not the command's.
+follow() {
+    tail -n +1 -f --pid="$QEMU_PID" "$WORK/console.raw" 2>/dev/null | awk -v begin="$BEGIN_MARKER" -v status="$STATUS_MARKER" '
+        { sub(/\r$/, "") }
+        !started { if ($0 == begin) started = 1; next }
+        $1 == status && $2 ~ /^[0-9]+$/ && NF == 2 { exit }
+        /^\[ *[0-9]+\.[0-9]+\] / { next }
+        $0 == "" { blank++; next }
+        { while (blank > 0) { print ""; blank-- } print; fflush() }
+    ' &
+    FOLLOW_PID=$!
 }
 
 # Line number of init's status line: the last one, so that a command that
@@ -287,7 +317,7 @@ hint_dynamic() {
 report() {
     local line status
     command_output >"$WORK/output"
-    cat "$WORK/output"
+    ((STREAM)) || cat "$WORK/output"
     line=$(status_line)
     if ((line > 0)); then
         status=$(awk -v n="$line" 'NR == n { print $2 }' "$WORK/console")
@@ -308,15 +338,23 @@ cleanup() {
         wait "$QEMU_PID" 2>/dev/null
     fi
     [[ -n ${SLEEP_PID:-} ]] && kill "$SLEEP_PID" 2>/dev/null
+    [[ -n ${FOLLOW_PID:-} ]] && kill "$FOLLOW_PID" 2>/dev/null
     [[ -n ${WORK:-} ]] && rm -rf "$WORK"
     return 0
+}
+
+# shellcheck disable=SC2317 # called by the INT trap
+interrupted() {
+    trap '' INT
+    echo "emulated/run.sh: stopped by Ctrl-C" >&2
+    exit 130
 }
 
 main() {
     parse_args "$@"
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/emulated-run.XXXXXX")
     trap cleanup EXIT
-    trap 'exit 130' INT
+    trap interrupted INT
     trap 'exit 143' TERM
     ensure_base
     build_initrd

@@ -70,3 +70,4 @@ class KvmMachine:
         """Runs every request, side by side; returns their Runs, in order."""
         with ThreadPoolExecutor(max_workers=8) as pool:
             return list(pool.map(lambda r: sandboxed_run(self.sandbox, r, self.boot), requests))
+
