@@ -5,7 +5,7 @@
     python3 -m grader gradescope [--out build/grader/gradescope]   (pack the autograder zip)
     python3 -m grader prepare                                      (inside Gradescope: setup.sh)
     python3 -m grader autograde SUBMISSION RESULTS_DIR             (inside Gradescope)
-    python3 -m grader bench [--copies 100]
+    python3 -m grader bench [--copies 300] [--emulated 3]
 """
 import argparse
 import os
@@ -54,7 +54,9 @@ def main(argv=None):
     auto.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "none"])
 
     bench = commands.add_parser("bench", help="time the grading of many copies (make grade-bench)")
-    bench.add_argument("--copies", type=int, default=100)
+    bench.add_argument("--copies", type=int, default=300)
+    bench.add_argument("--emulated", type=int, default=3,
+                       help="copies graded in the emulated machine")
     bench.add_argument("--out", default=str(OUT / "bench"))
     bench.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
 
@@ -80,7 +82,7 @@ def main(argv=None):
         return gradescope.autograde(Path(args.submission), Path(args.results), args.sandbox)
     if args.command == "bench":
         from grader.commands import bench
-        return bench.main(args.copies, Path(args.out), args.jobs)
+        return bench.main(args.copies, Path(args.out), args.jobs, args.emulated)
     return 2
 
 

@@ -33,7 +33,8 @@ class Comparison:
     def ending(self):
         """How the actual run ended, when that explains something."""
         run = self.actual
-        normal = (not run.timed_out and not run.flooded and run.status == self.expected.status)
+        normal = (not run.timed_out and not run.flooded and not run.too_many_processes
+                  and run.status == self.expected.status)
         hints = diagnose.hints(run)
         if normal and not hints:
             return ""
@@ -147,6 +148,8 @@ def _status(run):
     """A run's exit status in words, also when a limit stopped it."""
     if run.flooded:
         return "none: it was stopped for flooding its output"
+    if run.too_many_processes:
+        return "none: it was stopped for starting too many processes"
     if run.status is None:
         return "none: it was stopped at its time limit"
     return f"status {run.status}"

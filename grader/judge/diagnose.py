@@ -37,6 +37,9 @@ def how_it_ended(run):
     if run.flooded:
         return (f"{who} wrote more than {RUN_LIMITS.output >> 20} MiB of output and was "
                 "stopped: it prints far too much (a print in a loop?).")
+    if run.too_many_processes:
+        return (f"{who} started {RUN_LIMITS.processes} processes, as many as a run may have, "
+                "and was stopped: a VMM needs one (a fork() in a loop?).")
     if run.timed_out:
         return (f"{who} did not finish within {RUN_LIMITS.seconds:g} s and was killed. It "
                 "hangs outside the guest, in the VMM's own code (an endless loop in a "

@@ -30,8 +30,10 @@ def choose(sandbox, snapshot, *, requested=None, sandbox_note=None):
     if requested not in CHOICES:
         raise ChoiceError(f"GRADER_MACHINE is kvm, emulated or auto, not '{requested}'")
     problem = kvm.problem()
-    if problem is None and sandbox.user and sandbox.kind == "bwrap" and not sandbox.kvm_device:
-        problem = "no /dev/kvm node could be made for the sandbox's user"
+    if problem is None and sandbox.users and sandbox.kind == "bwrap":
+        with sandbox.users.lease() as uid:
+            if sandbox.users.kvm_device(uid) is None:
+                problem = "no /dev/kvm node could be made for the sandbox's users"
     emulated = EmulatedMachine(snapshot.runner, snapshot.boot, sandbox, "")
     if requested == "emulated":
         emulated.why = "GRADER_MACHINE=emulated asks for it"

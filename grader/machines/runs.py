@@ -90,6 +90,7 @@ class Run:
     trace_truncated: bool = False
     flooded: bool = False  # killed for writing more than RUN_LIMITS.output bytes
     behaviour: Behaviour = field(default_factory=Behaviour)
+    too_many_processes: bool = False  # stopped at RUN_LIMITS.processes processes
 
     @property
     def signal(self):
@@ -137,4 +138,5 @@ def run_of(request, outcome):
                stderr=outcome.stderr.decode(errors="replace"), status=outcome.status,
                timed_out=outcome.timed_out, seconds=round(outcome.seconds, 4),
                files=outcome.files.get(WORK, {}), trace_truncated=truncated,
-               flooded=outcome.flooded, behaviour=outcome.behaviour)
+               flooded=outcome.flooded, behaviour=outcome.behaviour,
+               too_many_processes=outcome.too_many_processes)

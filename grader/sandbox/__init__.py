@@ -17,10 +17,10 @@ Two layers, each doing what it does best:
   the harmless ones. Where bubblewrap cannot start (inside most containers),
   "none": the runner alone.
 
-Under root, the command runs as a uid of its own (users.py), so that
-RLIMIT_NPROC counts its processes and nothing of root's is in its reach; not as
-root, bubblewrap gives it a user namespace of its own, in which RLIMIT_NPROC
-counts only its processes. The emulated machine (grader/machines/emulated.py)
+Under root, each command runs as a uid of its own (users.py), so that
+RLIMIT_NPROC counts its processes alone and nothing of root's is in its reach;
+not as root, bubblewrap gives it a user namespace of its own, in which
+RLIMIT_NPROC counts only its processes. The emulated machine (grader/machines/emulated.py)
 runs the same runner with the same Limits, so a submission meets the same
 limits everywhere.
 """
@@ -70,12 +70,11 @@ class SandboxError(Exception):
 @dataclass
 class Sandbox:
     """kind "bwrap" or "none" (see the module's docstring). `runner` is the
-    runner's binary; `user` the (uid, gid) the command runs as, when the
-    grader is root (users.claim())."""
+    runner's binary; `users`, when the grader is root, the uids its commands
+    run under (users.claim())."""
     kind: str
     runner: Path
-    user: tuple | None = None
-    kvm_device: Path | None = None  # under root: a /dev/kvm node that user may open
+    users: "users.Users | None" = None
     mechanisms: list = field(default_factory=list)  # which limits hold, in words
 
     def run(self, argv, *, mounts, cwd, limits, scratch=(), collect=(), watch=False):
@@ -85,6 +84,13 @@ class Sandbox:
         may write up to limits.scratch bytes in each; collect: directories
         (inside) whose files the Outcome lists; watch: refuse and report the
         calls no VMM needs (watch.hpp)."""
+        if self.users is None:
+            return self._run(argv, mounts, cwd, limits, scratch, collect, watch, None)
+        with self.users.lease() as uid:
+            return self._run(argv, mounts, cwd, limits, scratch, collect, watch, uid)
+
+    def _run(self, argv, mounts, cwd, limits, scratch, collect, watch, uid):
+        user = (uid, uid) if uid is not None else None
         mounts = [Mount(Path(m.host).resolve(), m.inside, m.writable) for m in mounts]
         writable = [*scratch, "/tmp", *(m.inside for m in mounts if m.writable)]
         temporary = []
@@ -92,9 +98,10 @@ class Sandbox:
             if self.kind == "bwrap":
                 inside = {}  # the runner sees the same paths as the caller
                 options = runner_options(limits, cwd, scratch=scratch, collect=collect,
-                                         watch=watch, writable=writable, user=self.user)
-                command = [*bwrap.command(mounts, scratch, limits, root=self.user is not None,
-                                          kvm_device=self.kvm_device, runner=self.runner,
+                                         watch=watch, writable=writable, user=user)
+                kvm = self.users.kvm_device(uid) if user else None
+                command = [*bwrap.command(mounts, scratch, limits, root=user is not None,
+                                          kvm_device=kvm, runner=self.runner,
                                           runner_inside=RUNNER_INSIDE),
                            RUNNER_INSIDE, *options, "--", *argv]
             else:
@@ -103,14 +110,14 @@ class Sandbox:
                 for directory in [*scratch, "/tmp"]:
                     host = Path(tempfile.mkdtemp(prefix="scratch."))
                     temporary.append(host)
-                    if self.user:
-                        os.chown(host, *self.user)
+                    if user:
+                        os.chown(host, *user)
                     mounts.append(Mount(host, directory, True))
                 outside = functools.partial(_outside, mounts=mounts)
                 inside = {outside(m.inside): m.inside for m in mounts}
                 options = runner_options(
                     limits, outside(cwd), collect=[outside(c) for c in collect], watch=watch,
-                    writable=[outside(w) for w in writable], user=self.user)
+                    writable=[outside(w) for w in writable], user=user)
                 options += ["--env", "PATH=/usr/bin:/bin", "--env", "LC_ALL=C",
                             "--env", f"HOME={outside('/tmp')}", "--env", f"TMPDIR={outside('/tmp')}"]
                 command = [str(self.runner), *options, "--", *map(outside, argv)]
@@ -181,8 +188,7 @@ def bwrap_problem(runner):
     """Why a bubblewrap sandbox cannot run here, or None when it can."""
     if shutil.which("bwrap") is None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
-    user = users.claim() if os.geteuid() == 0 else None
-    probe = Sandbox("bwrap", Path(runner), user)
+    probe = Sandbox("bwrap", Path(runner), users.claim() if os.geteuid() == 0 else None)
     try:
         outcome = probe.run(["/bin/true"], mounts=[], cwd="/", limits=Limits(seconds=20))
     except SandboxError as error:
@@ -197,20 +203,19 @@ def choose(kind, runner):
     """The sandbox to use. kind: "bwrap" (required), "none", or "auto" (bwrap if it
     works here, else none). Returns (Sandbox, note or None)."""
     runner = Path(runner)
-    user = users.claim() if os.geteuid() == 0 else None
+    own_users = users.claim() if os.geteuid() == 0 else None
     if kind == "none":
-        sandbox = Sandbox("none", runner, user)
+        sandbox = Sandbox("none", runner, own_users)
         note = "runs are not sandboxed (sandbox: none)"
     else:
         problem = bwrap_problem(runner)
         if problem is None:
-            sandbox, note = Sandbox("bwrap", runner, user), None
-            sandbox.kvm_device = users.kvm_device(user) if user else None
+            sandbox, note = Sandbox("bwrap", runner, own_users), None
         elif kind == "bwrap":
             raise SandboxError(problem + ". To grade without a sandbox anyway, where the machine "
                                "itself is disposable, use SANDBOX=none.")
         else:
-            sandbox = Sandbox("none", runner, user)
+            sandbox = Sandbox("none", runner, own_users)
             note = f"runs are not sandboxed: {problem}"
-    sandbox.mechanisms = users.mechanisms(sandbox.kind, user)
+    sandbox.mechanisms = users.mechanisms(sandbox.kind, own_users)
     return sandbox, note

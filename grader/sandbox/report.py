@@ -48,13 +48,18 @@ class Behaviour:
     full: list = field(default_factory=list)  # directories whose quota was reached
     timed_out: bool = False
     flooded: bool = False
+    too_many_processes: bool = False
 
     def notes(self):
         """What happened, in words; nothing for a well-behaved run."""
         out = []
-        if self.process_limit and self.process_peak >= self.process_limit - 1:
+        if self.too_many_processes:
+            out.append(f"started {self.process_limit} processes, its limit (a fork bomb?): "
+                       "stopped")
+        elif self.process_limit and self.process_peak >= self.process_limit - 1:
             out.append(f"reached the limit of {self.process_limit} processes (a fork bomb?)")
-        if self.left_running:
+        stopped = self.timed_out or self.flooded or self.too_many_processes
+        if self.left_running and not stopped:  # a stopped run's processes all are killed
             out.append(f"left {self.left_running} process{'es' * (self.left_running > 1)} "
                        "running after it ended (killed)")
         words = {"sockets": "tried to open network sockets",
@@ -83,7 +88,7 @@ class Behaviour:
 @dataclass
 class Outcome:
     status: int | None  # 0-255 as a shell reports it, 128+N when killed by signal N;
-    #                     None when a limit stopped it (time, output)
+    #                     None when a limit stopped it (time, output, processes)
     timed_out: bool
     stdout: bytes
     stdout_size: int  # bytes written in all (only the first `capture` are kept)
@@ -93,6 +98,7 @@ class Outcome:
     flooded: bool = False
     files: dict = field(default_factory=dict)  # {directory: {relative path: FileInfo}}
     behaviour: Behaviour = field(default_factory=Behaviour)
+    too_many_processes: bool = False  # stopped for filling its limit on processes
 
     @property
     def signal(self):
@@ -123,7 +129,8 @@ def outcome(text, inside):
         process_limit=data["processes"]["limit"], process_peak=data["processes"]["peak"],
         left_running=data["processes"]["left_running"],
         refused={kind: (watch[kind]["count"], watch[kind]["shown"]) for kind in watch},
-        full=full, timed_out=data["timed_out"], flooded=data["flooded"])
+        full=full, timed_out=data["timed_out"], flooded=data["flooded"],
+        too_many_processes=data["too_many_processes"])
     return Outcome(code, data["timed_out"], _bytes(data["stdout"]["data"]),
                    data["stdout"]["size"], _bytes(data["stderr"]["data"]), data["stderr"]["size"],
-                   data["seconds"], data["flooded"], files, behaviour)
+                   data["seconds"], data["flooded"], files, behaviour, data["too_many_processes"])

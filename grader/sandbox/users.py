@@ -1,68 +1,102 @@
-"""Under root, the command runs as a uid of its own.
+"""Under root, each command runs as a uid of its own.
 
 Root's processes are exempt from RLIMIT_NPROC, and root may read anything: so
 a grader running as root (in a container, on Gradescope) drops what a
-submission brings to an unprivileged uid. Each grading process claims one uid
-for its whole life (a lock file held open), so that two submissions graded
-side by side never share a uid, and one's processes count apart from the
-other's.
+submission brings to an unprivileged uid. RLIMIT_NPROC counts a uid's
+processes wherever they are, so two commands that run at once must not share
+one: each grading process claims a block of uids for its whole life (a lock
+file held open, so that two processes never share a block), and each command
+leases one of them while it runs.
 """
+import contextlib
 import fcntl
 import os
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 FIRST_UID = 200_000
-UIDS = 10_000
+BLOCK = 16  # commands a grading process runs at once, at most (its runs, side by side)
+BLOCKS = 1_000
 LOCKS = Path(tempfile.gettempdir()) / "scratchvm-grader-uids"
 DEVICES = Path(__file__).resolve().parents[2] / "build" / "grader" / "devices"
 
-_claimed = {}  # this process's uid, and its lock file kept open
+
+class Users:
+    """This process's block of unprivileged uids (a uid is its own gid too)."""
+
+    def __init__(self, first, lock):
+        self.first, self._lock_file = first, lock
+        self._free = list(range(first, first + BLOCK))
+        self._guard = threading.Condition()
+        self._devices = {}
+
+    @contextlib.contextmanager
+    def lease(self):
+        """A uid no other command of the block runs under, for one command."""
+        with self._guard:
+            self._guard.wait_for(lambda: self._free)
+            uid = self._free.pop()
+        try:
+            yield uid
+        finally:
+            with self._guard:
+                self._free.append(uid)
+                self._guard.notify()
+
+    def kvm_device(self, uid):
+        """A /dev/kvm node that `uid` may open, to bind into its sandbox (the
+        machine's own /dev/kvm may be root's only), or None without /dev/kvm.
+        It lives in the kit's build directory, on a file system that allows
+        devices; one per uid, made once."""
+        if uid not in self._devices:
+            self._devices[uid] = _make_kvm_node(uid)
+        return self._devices[uid]
+
+
+_claimed = {}
 
 
 def claim():
-    """(uid, gid) of this process's own unprivileged user."""
-    if "user" not in _claimed:
+    """This process's Users, claimed once."""
+    if "users" not in _claimed:
         LOCKS.mkdir(mode=0o700, exist_ok=True)
-        for uid in range(FIRST_UID, FIRST_UID + UIDS):
-            lock = open(LOCKS / str(uid), "w")
+        for block in range(BLOCKS):
+            lock = open(LOCKS / str(block), "w")
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 lock.close()
                 continue
-            _claimed.update(user=(uid, uid), lock=lock)
+            _claimed["users"] = Users(FIRST_UID + block * BLOCK, lock)
             break
         else:
-            raise RuntimeError(f"no free uid between {FIRST_UID} and {FIRST_UID + UIDS}")
-    return _claimed["user"]
+            raise RuntimeError(f"every block of uids from {FIRST_UID} is in use")
+    return _claimed["users"]
 
 
-def kvm_device(user):
-    """A /dev/kvm node that `user` may open, to bind into its sandbox (the
-    machine's own /dev/kvm may be root's only), or None without /dev/kvm. It
-    lives in the kit's build directory, on a file system that allows devices."""
+def _make_kvm_node(uid):
     try:
         device = os.stat("/dev/kvm")
     except OSError:
         return None
     DEVICES.mkdir(parents=True, exist_ok=True)
-    node = DEVICES / f"kvm-{user[0]}"
+    node = DEVICES / f"kvm-{uid}"
     try:
         if node.exists():
             node.unlink()
         os.mknod(node, stat.S_IFCHR | 0o600, device.st_rdev)
-        os.chown(node, *user)
+        os.chown(node, uid, uid)
     except OSError:
         return None
     return node
 
 
-def mechanisms(kind, user):
+def mechanisms(kind, users):
     """How each limit holds here, in words, for the reports."""
-    if user:
-        processes = f"RLIMIT_NPROC under uid {user[0]}, its own"
+    if users:
+        processes = f"RLIMIT_NPROC, each command under a uid of its own (from {users.first})"
     elif kind == "bwrap":
         processes = "RLIMIT_NPROC in a user namespace of its own"
     else:

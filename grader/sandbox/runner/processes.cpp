@@ -122,23 +122,44 @@ void RunProcesses::reap()
     }
 }
 
+// Sends `signal` to every process of `user` at once: kill(-1, ...) from a
+// process of that user reaches all of them (but itself), those born a moment
+// ago included, which a list read from /proc could miss.
+void signal_every_process_of(uid_t user, int signal)
+{
+    const pid_t helper = ::fork();
+    if (helper == 0) {
+        if (::setresuid(user, user, user) == 0) {
+            ::kill(-1, signal);
+        }
+        ::_exit(0);
+    }
+    if (helper > 0) {
+        ::waitpid(helper, nullptr, 0);
+    }
+}
+
 std::size_t RunProcesses::kill_all()
 {
     std::set<pid_t> killed;
-    // A process may fork between two rounds; the limit on processes bounds how
-    // many rounds that can take.
+    // A process may fork between two rounds; stopping them all first (SIGSTOP)
+    // ends the forking, so that a fork bomb is over in a round or two even on
+    // a slow machine.
     for (int round = 0; round < 500; ++round) {
         const std::vector<pid_t> pids = list();
         if (pids.empty()) {
             break;
         }
-        for (pid_t pid : pids) {
-            if (::kill(pid, SIGKILL) == 0) {
-                killed.insert(pid);
+        for (int signal : {SIGSTOP, SIGKILL}) {
+            if (user_) {
+                signal_every_process_of(*user_, signal);
+            } else if (namespace_init_) {
+                ::kill(-1, signal); // every process of the namespace but its init
             }
         }
-        if (namespace_init_) {
-            ::kill(-1, SIGKILL); // also those born since list(): all but the namespace's init
+        for (pid_t pid : pids) {
+            ::kill(pid, SIGKILL);
+            killed.insert(pid); // it was running a moment ago
         }
         reap();
         const timespec pause{0, 1'000'000}; // 1 ms: let the kernel finish the killing

@@ -48,6 +48,7 @@ namespace runner {
 namespace {
 
 constexpr int kRunnerFailed = 111;
+constexpr int kCommandNiceness = 10;
 using Clock = std::chrono::steady_clock;
 
 // vmm::check, with a call named at run time.
@@ -303,6 +304,9 @@ std::string find_program(const std::string& name, const std::vector<std::string>
         }
         ::umask(022);
         ::signal(SIGPIPE, SIG_DFL);
+        // Below the runner's priority: a command that spins or forks without
+        // end cannot starve the runner that watches it and must stop it.
+        ::setpriority(PRIO_PROCESS, 0, kCommandNiceness);
         if (channel >= 0) {
             vmm::UniqueFd listener = Watch::install();
             send_fd(3, listener.get());
@@ -353,9 +357,10 @@ std::size_t drain(Stream& stream, std::size_t capture)
 }
 
 struct Outcome {
-    std::optional<int> wait_status; // nothing: the runner stopped it (time, flood)
+    std::optional<int> wait_status; // nothing: the runner stopped it (time, flood, processes)
     bool timed_out = false;
     bool flooded = false;
+    bool too_many_processes = false; // it filled its limit on processes
     double seconds = 0;
     std::size_t left_running = 0;
 };
@@ -404,7 +409,15 @@ Outcome supervise(const Settings& settings, RunProcesses& processes, std::option
             break;
         }
         if (now >= next_sample) {
+            // A run that fills its limit on processes is stopped there: no
+            // program of the lab needs that many, and a fork bomb kept at
+            // the limit only burns the machine (each refused fork costs the
+            // kernel memory it frees later: enough to exhaust a small one).
             processes.sample();
+            if (settings.processes && processes.peak() >= *settings.processes) {
+                outcome.too_many_processes = true;
+                break;
+            }
             next_sample = now + std::chrono::milliseconds(50);
         }
         std::vector<pollfd> waiting;
@@ -470,6 +483,7 @@ void report(const Settings& settings, const Outcome& outcome, const RunProcesses
         json.null();
     }
     json.key("timed_out").boolean(outcome.timed_out).key("flooded").boolean(outcome.flooded);
+    json.key("too_many_processes").boolean(outcome.too_many_processes);
     json.key("seconds").real(outcome.seconds);
     const char* names[] = {"stdout", "stderr"};
     for (int i = 0; i < 2; ++i) {
