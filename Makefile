@@ -88,7 +88,7 @@ $(BUILD)/tests/unit_tests: $(UNIT_TEST_OBJECTS) $(ENGINE)
 	$(say) LINK $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(SANITIZER_FLAGS) -o $@ $(UNIT_TEST_OBJECTS) $(ENGINE) -lgtest_main -lgtest -pthread \
-	    -lseccomp -lcapstone
+	    $(ENGINE_LIBS)
 
 unit-test: $(BUILD)/tests/unit_tests
 	$(Q)$(BUILD)/tests/unit_tests --gtest_brief=1

@@ -8,10 +8,13 @@ RUN_DIR ?= $(CURDIR)
 
 CXX := g++
 CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Werror -MMD -MP
+# The libraries the engine calls: seccomp (confinement.cpp) and Capstone
+# (disassembler.cpp, for vm_manager --step). Whatever links the engine links these.
+ENGINE_LIBS := -lseccomp -lcapstone
 # vm_manager is linked statically: it starts faster (no dynamic loading of the
 # C++ library) and also runs where there are no shared libraries, such as the
 # emulated machine of `make test-hw`.
-VMM_LDFLAGS := -static -lseccomp -lcapstone
+VMM_LDFLAGS := -static $(ENGINE_LIBS)
 MUSL_CC := musl-gcc
 # The lab program's flags; the per-student variants (grader/variants) use them too.
 APP_CFLAGS := -static -O2 -Wall -Wextra -Werror
@@ -30,7 +33,7 @@ SANITIZERS := $(if $(filter 1,$(SANITIZE)),address$(comma)undefined,$(SANITIZE))
 BUILD := build/sanitize$(if $(filter 1,$(SANITIZE)),,-$(subst $(comma),-,$(SANITIZE)))
 SANITIZER_FLAGS := -fsanitize=$(SANITIZERS) -fno-omit-frame-pointer -fno-sanitize-recover=all
 CXXFLAGS += $(SANITIZER_FLAGS) -DVMM_SANITIZED
-VMM_LDFLAGS := $(SANITIZER_FLAGS) -lseccomp -lcapstone
+VMM_LDFLAGS := $(SANITIZER_FLAGS) $(ENGINE_LIBS)
 endif
 # Where tools and tests find what was built (tests/helpers.py).
 export KIT_BUILD := $(abspath $(BUILD))
