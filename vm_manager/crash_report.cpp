@@ -24,6 +24,7 @@ struct Location {
 };
 
 constexpr uint8_t kHlt = 0xf4;
+constexpr uint8_t kInt3 = 0xcc;
 
 std::string exception_name(uint64_t vector)
 {
@@ -283,7 +284,14 @@ std::string describe(const Vcpu& vcpu, const CrashContext& context)
         advice += "\nhint: the guest executed int3 at " + hex(at.rip - 1) +
                   ", a breakpoint instruction, where no debugger had put one";
     }
-    if (run.exit_reason == KVM_EXIT_INTERNAL_ERROR && ring.hypervisor_is_pvm) {
+    const std::optional<std::span<std::byte>> at_rip = context.memory.range(r.rip, 1);
+    const bool int3_at_rip = at_rip && static_cast<uint8_t>((*at_rip)[0]) == kInt3;
+    if (run.exit_reason == KVM_EXIT_INTERNAL_ERROR && int3_at_rip) {
+        // KVM's emulator cannot run int3 outside real mode: it gives up on it.
+        advice += "\nhint: the instruction is int3 (0xcc), a breakpoint instruction, where no "
+                  "debugger had put one; KVM's instruction emulator cannot run it outside real "
+                  "mode";
+    } else if (run.exit_reason == KVM_EXIT_INTERNAL_ERROR && ring.hypervisor_is_pvm) {
         // PVM emulates ring-0 guest code instruction by instruction, and its
         // emulator lacks some instructions, SSE2 integer ones among them.
         advice += "\nhint: on this machine's KVM (PVM) the program runs in ring 0, where KVM "
