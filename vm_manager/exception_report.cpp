@@ -44,8 +44,7 @@ std::optional<ExceptionFrame> reported_exception(const Vcpu& vcpu, GuestMemory& 
         (vcpu.sregs().cs.selector & 3) != 0 || r.rsp != site.stack_top - sizeof(ExceptionFrame)) {
         return std::nullopt;
     }
-    const std::optional<std::span<std::byte>> bytes =
-        memory.range(r.rsp, sizeof(ExceptionFrame));
+    const std::optional<std::span<std::byte>> bytes = memory.range(r.rsp, sizeof(ExceptionFrame));
     if (!bytes) {
         return std::nullopt;
     }

@@ -178,8 +178,12 @@ void GdbStub::before_run(Vcpu& vcpu)
 
 bool GdbStub::start_step(const kvm_regs& regs)
 {
-    const std::vector<std::byte> code = breakpoints_.read(regs.rip, 3).value_or(
-        breakpoints_.read(regs.rip, 1).value_or(std::vector<std::byte>{}));
+    // The instruction's first bytes (fewer at the end of guest memory).
+    std::optional<std::vector<std::byte>> read = breakpoints_.read(regs.rip, 3);
+    if (!read) {
+        read = breakpoints_.read(regs.rip, 1);
+    }
+    const std::vector<std::byte> code = read.value_or(std::vector<std::byte>{});
     step_ = Step{step_kind(code), regs.rflags, std::nullopt, false};
     switch (step_->kind) {
     case StepKind::kHlt:

@@ -77,8 +77,8 @@ class GdbStub : public Debugger {
     const RunControl& control_;
     Breakpoints breakpoints_;
     const ExceptionReportSite report_site_; // where int3s are reported (int3_hit.hpp)
-    std::optional<GdbConnection> gdb_; // empty once detached
-    bool is_stopped_ = true;           // gdb is in charge: the guest does not run
+    std::optional<GdbConnection> gdb_;      // empty once detached
+    bool is_stopped_ = true;                // gdb is in charge: the guest does not run
     Resume resume_ = Resume::kContinue;
     std::optional<Step> step_;
     bool step_ended_outside_ = false; // a step ended in an exit the VMM handled
