@@ -111,12 +111,13 @@ def cp_syscall():
 
 
 def gdb_session():
-    """The gdb session in the machine: two steps in real mode; the acceptance
-    session (a breakpoint at syscall_entry, three system calls, then delete
-    and continue); on the way, steps over the hlt, the jmp and `o64 sysret`
-    back into open() in ring 3, and a step over write()'s `syscall`."""
+    """The gdb session in the machine: two steps in real mode; a breakpoint
+    in 32-bit code, before boot.asm has an IDT; the acceptance session (a
+    breakpoint at syscall_entry, three system calls, then delete and
+    continue); on the way, steps over the hlt, the jmp and `o64 sysret` back
+    into open() in ring 3, and a step over write()'s `syscall`."""
     return [
-        "stepi", "stepi", "mode",
+        "stepi", "stepi", "mode", "break start32", "continue", "mode", "delete",
         "break syscall_entry", "continue", "print $rax", "continue", "print $rax", "continue",
         "print $rax", "delete", "stepi", "stepi", "stepi", "print/x $pc", "mode",
         f"break *{cp_syscall():#x}", "continue", "stepi", "print/x $r11", "delete", "continue"]
@@ -259,6 +260,14 @@ def test_gdb_steps_the_boot_in_real_mode(checks):
     assert "real mode (16-bit), ring 0" in gdb.stdout + gdb.stderr
 
 
+def test_gdb_breakpoint_stops_in_32_bit_code_before_boot_asm_has_an_idt(checks):
+    # An int3 there would go through the vector table at address 0: until
+    # boot.asm loads its IDT in long mode, a continue goes by single steps.
+    gdb = result_of(checks, "gdb")["gdb"]
+    assert "Breakpoint 1, start32 () at boot.asm" in gdb.stdout, gdb.stdout + gdb.stderr
+    assert "protected mode (32-bit), ring 0" in gdb.stdout + gdb.stderr
+
+
 def test_gdb_breakpoint_reads_each_system_call_then_the_program_finishes_in_ring_3(checks,
                                                                                   native):
     # The acceptance session, in the machine: QEMU gives the guest the int3 of
@@ -266,7 +275,7 @@ def test_gdb_breakpoint_reads_each_system_call_then_the_program_finishes_in_ring
     result = result_of(checks, "gdb")
     gdb = result["gdb"]
     assert printed_values(gdb.stdout)[:3] == ["158", "218", "2"], gdb.stdout + gdb.stderr
-    assert gdb.stdout.count("Breakpoint 1, syscall_entry () at boot.asm") == 3
+    assert gdb.stdout.count("Breakpoint 2, syscall_entry () at boot.asm") == 3
     assert "exited normally" in gdb.stdout
     expected, files = native
     assert result["status"] == 0, result
