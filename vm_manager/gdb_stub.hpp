@@ -5,9 +5,10 @@
 // registers (control registers included) and guest memory, sets software and
 // hardware breakpoints and watchpoints, single-steps, continues, interrupts
 // (Ctrl-C), detaches or kills. The stub uses KVM's own debugging support
-// (KVM_SET_GUEST_DEBUG): each breakpoint or step is a KVM_EXIT_DEBUG, which
-// the stub handles; every other exit (the program's system calls) goes to the
-// VMM's run loop as usual, so the program does the same with gdb attached.
+// (KVM_SET_GUEST_DEBUG): each breakpoint or step is an exit the stub handles
+// (a KVM_EXIT_DEBUG, or an int3 found as int3_hit.hpp says); every other exit
+// (the program's system calls, its crashes) goes to the VMM's run loop as
+// usual, so the program does the same with gdb attached.
 #pragma once
 
 #include "breakpoints.hpp"

@@ -1,6 +1,7 @@
 """vm_manager --gdb: a real gdb (gdb -batch) debugging the lab program on real
 KVM. The expected values come from the reference run without gdb and from
 the kernel (the system-call numbers strace shows)."""
+import re
 import signal
 import socket
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 from gdb_session import SYSTEM_CALLS_SESSION, free_port, gdb_command, printed_values, \
     run_under_gdb
-from helpers import KIT, REFERENCE, files_in, run
+from helpers import KIT, LAB_APP, REFERENCE, files_in, on_pvm, run
 
 
 @pytest.fixture
@@ -62,6 +63,22 @@ def test_stepping_over_the_hlt_of_a_system_call_carries_the_call_out(without_gdb
     # hlt, then `jmp [syscall_return]`, then the ring-0 or ring-3 return path.
     assert "jmp [syscall_return]" in gdb.stdout, gdb.stdout + gdb.stderr
     assert "return_to_ring" in gdb.stdout
+    assert vmm.returncode == 0 and vmm.stdout == without_gdb[0], vmm.stderr
+
+
+def test_three_steps_from_syscall_entry_return_after_the_programs_syscall(without_gdb,
+                                                                          tmp_path):
+    # hlt, jmp [syscall_return], then jmp rcx (ring 0) or o64 sysret (ring 3):
+    # the first system call, arch_prctl, comes from __set_thread_area.
+    gdb, vmm = run_under_gdb([REFERENCE], [
+        "break syscall_entry", "continue", "delete", "stepi", "stepi", "stepi", "print/x $pc",
+        "mode", "continue"], tmp_path)
+
+    disassembly = run(["objdump", "-d", LAB_APP], cwd=tmp_path).stdout
+    function = disassembly.split("<__set_thread_area>:", 1)[1].split("\n\n", 1)[0]
+    syscall = int(re.search(r"^ +([0-9a-f]+):\t0f 05 ", function, flags=re.M).group(1), 16)
+    assert printed_values(gdb.stdout) == [hex(syscall + 2)], gdb.stdout + gdb.stderr
+    assert f"ring {0 if on_pvm() else 3}" in gdb.stderr
     assert vmm.returncode == 0 and vmm.stdout == without_gdb[0], vmm.stderr
 
 
