@@ -168,7 +168,12 @@ void GdbStub::before_run(Vcpu& vcpu)
         single_step = breakpoints_.has_int3() && !int3_is_reported(vcpu.sregs());
     }
     continue_by_steps_ = resume_ == Resume::kContinue && single_step;
-    vcpu.set_guest_debug(breakpoints_.guest_debug(single_step));
+    kvm_guest_debug debug = breakpoints_.guest_debug(single_step);
+    if (inject_breakpoint_) {
+        debug.control |= KVM_GUESTDBG_INJECT_BP;
+        inject_breakpoint_ = false;
+    }
+    vcpu.set_guest_debug(debug);
     cpu_.reset();
     // gdb's packets while the guest was stopped raised SIGIO too: forget them.
     // In this order, a Ctrl-C that comes later still stops KVM_RUN.
@@ -231,6 +236,14 @@ bool GdbStub::after_exit(Vcpu& vcpu)
         }
         switch (vcpu.exit_reason()) {
         case KVM_EXIT_DEBUG:
+            if (vcpu.run_state().debug.arch.exception == kBreakpointVector) {
+                // The program's own int3, not one of ours: hardware-assisted
+                // KVM intercepts every #BP while gdb has int3s. The guest
+                // gets it, as it would without gdb: boot.asm reports it, and
+                // the run ends with the crash explained.
+                inject_breakpoint_ = true;
+                return true;
+            }
             if (step_ && step_->kind == StepKind::kSyscall) {
                 forget_step_flag_in_r11(vcpu, step_->rflags_before);
             }
@@ -285,7 +298,7 @@ std::string GdbStub::stop_reply_for_debug_exit()
             }
         }
     }
-    return kStepStop; // a single step (DR6.BS), or an int3 of the guest's own
+    return kStepStop; // a single step (DR6.BS)
 }
 
 void GdbStub::stopped(const std::string& reply)

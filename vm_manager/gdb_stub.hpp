@@ -84,6 +84,7 @@ class GdbStub : public Debugger {
     std::optional<Step> step_;
     bool step_ended_outside_ = false; // a step ended in an exit the VMM handled
     bool continue_by_steps_ = false;  // a continue, one step at a time (before_run)
+    bool inject_breakpoint_ = false;  // the guest gets the #BP of its own int3
     std::string last_stop_ = "S05"; // gdb connects to a guest stopped before its first instruction
     std::optional<CpuRegisters> cpu_; // read once per stop
 };
