@@ -58,10 +58,11 @@ $(FUZZ_BUILD)/%.o: fuzz/%.cpp | fuzz-deps
 # Kept: make would delete them as intermediate files.
 .SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%_fuzzer.o)
 $(FUZZ_BUILD)/syscall_fuzzer: $(FUZZ_BUILD)/manager.o
+# Capstone: the reference's run_vm() can start --step's narrator, which decodes with it.
 $(FUZZ_BUILD)/%_fuzzer: $(FUZZ_BUILD)/%_fuzzer.o $(FUZZ_ENGINE)
 	$(say) LINK $@
 	$(Q)$(FUZZ_CXX) -fsanitize=fuzzer,$(FUZZ_SANITIZERS) -o $@ $(filter %.o,$^) $(FUZZ_ENGINE) \
-	    -lseccomp
+	    -lseccomp -lcapstone
 
 # The ELF target also starts from the lab program.
 $(FUZZ_BUILD)/seeds/elf_loader/app: $(BUILD)/vm_src/app

@@ -11,11 +11,11 @@
 // while one is free. Each KVM misses one of them somewhere. On PVM, ring-0
 // code runs in KVM's instruction emulator, which checks debug registers in
 // every mode but cannot emulate int3 outside real mode (int3_hit.hpp copes
-// with that). QEMU's emulated AMD-V never fires the debug registers of a
-// nested guest (it loads DR7 from the VMCB without arming its breakpoints),
-// and gives the guest its int3 instead of KVM (int3_hit.hpp finds it in
-// boot.asm's exception report). Hardware-assisted KVM sees both; the debug
-// register, a fault before the instruction, fires first.
+// with that). QEMU's emulated AMD-V (measured with Debian's QEMU 7.2, TCG)
+// never fires the debug registers of a nested guest, and gives the guest its
+// int3 instead of KVM (int3_hit.hpp finds it in boot.asm's exception report).
+// Hardware-assisted KVM sees both; the debug register, a fault before the
+// instruction, fires first.
 #pragma once
 
 #include "guest_memory.hpp"
@@ -45,12 +45,13 @@ class Breakpoints {
   public:
     explicit Breakpoints(GuestMemory& memory) : memory_(memory) {}
 
-    // False when the address is outside guest memory (or no debug register is free).
+    // False when the address is outside guest memory.
     bool insert_software(uint64_t address);
     // An int3 alone, without a debug register: a step's temporary breakpoint
     // (gdb_stub.cpp, step_narrator.cpp), which must not take one of gdb's.
     bool insert_int3(uint64_t address);
     bool remove_software(uint64_t address);
+    // False when the range is not aligned, or no debug register is free.
     bool insert_hardware(const HardwareBreakpoint& breakpoint);
     bool remove_hardware(const HardwareBreakpoint& breakpoint);
     // Puts every replaced byte back.
