@@ -29,12 +29,24 @@ std::optional<uint64_t> length_bits(uint64_t length)
 
 bool Breakpoints::insert_software(uint64_t address)
 {
+    if (!insert_int3(address)) {
+        return false;
+    }
+    bool in_register = false;
+    for (const std::optional<HardwareBreakpoint>& slot : hardware_) {
+        in_register = in_register || (slot && slot->for_software && slot->address == address);
+    }
+    if (!in_register) {
+        insert_hardware({Watch::kExecute, address, 1, true}); // when one is free
+    }
+    return true;
+}
+
+bool Breakpoints::insert_int3(uint64_t address)
+{
     const std::optional<std::span<std::byte>> byte = memory_.range(address, 1);
     if (!byte) {
         return false;
-    }
-    if (is_software(address) || insert_hardware({Watch::kExecute, address, 1, true})) {
-        return true;
     }
     if (!software_.contains(address)) {
         software_[address] = (*byte)[0];
@@ -43,21 +55,9 @@ bool Breakpoints::insert_software(uint64_t address)
     return true;
 }
 
-bool Breakpoints::is_software(uint64_t address) const
-{
-    for (const std::optional<HardwareBreakpoint>& slot : hardware_) {
-        if (slot && slot->for_software && slot->address == address) {
-            return true;
-        }
-    }
-    return software_.contains(address);
-}
-
 bool Breakpoints::remove_software(uint64_t address)
 {
-    if (remove_hardware({Watch::kExecute, address, 1, true})) {
-        return true;
-    }
+    remove_hardware({Watch::kExecute, address, 1, true});
     const auto found = software_.find(address);
     if (found == software_.end()) {
         return false;

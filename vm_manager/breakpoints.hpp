@@ -7,12 +7,15 @@
 // an address, and in DR7 whether to stop on executing, writing or accessing
 // it (Intel SDM vol. 3A, 18.2). They also watch data, and cost no memory write.
 //
-// A software breakpoint goes into a free debug register when there is one,
-// and becomes an int3 only when all four are taken: KVM does not see every
-// int3. On PVM, ring-0 code runs in KVM's instruction emulator, which cannot
-// emulate int3 outside real mode (gdb_stub.cpp copes with that); and an
-// emulated AMD-V machine (QEMU) hands the guest its int3 instead of KVM.
-// Debug registers are checked in both.
+// A software breakpoint is both: always an int3, and also a debug register
+// while one is free. Each KVM misses one of them somewhere. On PVM, ring-0
+// code runs in KVM's instruction emulator, which checks debug registers in
+// every mode but cannot emulate int3 outside real mode (int3_hit.hpp copes
+// with that). QEMU's emulated AMD-V (measured with Debian's QEMU 7.2, TCG)
+// never fires the debug registers of a nested guest, and gives the guest its
+// int3 instead of KVM (int3_hit.hpp finds it in boot.asm's exception report).
+// Hardware-assisted KVM sees both; the debug register, a fault before the
+// instruction, fires first.
 #pragma once
 
 #include "guest_memory.hpp"
@@ -42,9 +45,13 @@ class Breakpoints {
   public:
     explicit Breakpoints(GuestMemory& memory) : memory_(memory) {}
 
-    // False when the address is outside guest memory (or no debug register is free).
+    // False when the address is outside guest memory.
     bool insert_software(uint64_t address);
+    // An int3 alone, without a debug register: a step's temporary breakpoint
+    // (gdb_stub.cpp, step_narrator.cpp), which must not take one of gdb's.
+    bool insert_int3(uint64_t address);
     bool remove_software(uint64_t address);
+    // False when the range is not aligned, or no debug register is free.
     bool insert_hardware(const HardwareBreakpoint& breakpoint);
     bool remove_hardware(const HardwareBreakpoint& breakpoint);
     // Puts every replaced byte back.
@@ -57,9 +64,9 @@ class Breakpoints {
     bool write(uint64_t address, std::span<const std::byte> bytes);
 
     kvm_guest_debug guest_debug(bool single_step) const;
-    // A software breakpoint is at `address` (an int3 or a debug register).
-    bool is_software(uint64_t address) const;
+    // A software breakpoint (or a step's int3) is at `address`.
     bool is_int3(uint64_t address) const { return software_.contains(address); }
+    bool has_int3() const { return !software_.empty(); }
     // The hardware breakpoint whose bit DR6 (B0-B3) says fired.
     std::optional<HardwareBreakpoint> fired(uint64_t dr6) const;
 

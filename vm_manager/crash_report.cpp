@@ -1,5 +1,6 @@
 #include "crash_report.hpp"
 
+#include "exception_report.hpp"
 #include "guest_layout.hpp"
 #include "hex.hpp"
 
@@ -13,17 +14,6 @@ namespace vmm {
 
 namespace {
 
-// What boot.asm's exception stubs leave on the exception stack (see boot.asm).
-struct ExceptionFrame {
-    uint64_t vector;
-    uint64_t error_code;
-    uint64_t rip; // the rest is what the CPU pushed: where the program was
-    uint64_t cs;
-    uint64_t rflags;
-    uint64_t rsp;
-    uint64_t ss;
-};
-
 // Where the program was when it stopped: from the exception frame if there is
 // one, otherwise from the vCPU's registers.
 struct Location {
@@ -33,54 +23,8 @@ struct Location {
     uint64_t cs;
 };
 
-// The 64-bit code selectors of boot.asm's GDT: the only ones an exception in
-// long mode can come from.
-constexpr uint64_t kKernelCs = 0x10;
-constexpr uint64_t kUserCs = 0x33;
 constexpr uint8_t kHlt = 0xf4;
-
-// The vectors for which the CPU pushes an error code (Intel SDM vol. 3A,
-// table 6-1); boot.asm's stubs push a 0 for the others.
-bool has_error_code(uint64_t vector)
-{
-    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 ||
-           vector == 29 || vector == 30;
-}
-
-bool in_ring_0(const Vcpu& vcpu)
-{
-    return (vcpu.sregs().cs.selector & 3) == 0;
-}
-
-// The exception boot.asm reported through its I/O port, if that is what this
-// exit is. Only boot.asm's report is believed: its `out` (whose address is in
-// the boot header), in ring 0, with RSP where the stubs leave it (the CPU
-// starts every exception at the top of the exception stack, IST1), and a
-// frame that makes sense. From ring 3 the program can do none of that; from
-// ring 0 it could, and the report says so.
-std::optional<ExceptionFrame> reported_exception(const Vcpu& vcpu, const CrashContext& context)
-{
-    const kvm_run& run = vcpu.run_state();
-    const kvm_regs& r = vcpu.regs();
-    // Hardware-assisted KVM reports an `out` with RIP on the instruction, PVM's
-    // emulator with RIP past it (`out imm8, al` is 2 bytes long).
-    const uint64_t out = context.map.boot.exception_report;
-    if (run.exit_reason != KVM_EXIT_IO || run.io.port != layout::kExceptionPort ||
-        run.io.direction != KVM_EXIT_IO_OUT || (r.rip != out && r.rip != out + 2) ||
-        !in_ring_0(vcpu) || r.rsp != context.map.boot.address - sizeof(ExceptionFrame)) {
-        return std::nullopt;
-    }
-    std::optional<std::span<std::byte>> bytes = context.memory.range(r.rsp, sizeof(ExceptionFrame));
-    if (!bytes) {
-        return std::nullopt;
-    }
-    ExceptionFrame frame;
-    std::memcpy(&frame, bytes->data(), sizeof frame);
-    const bool makes_sense = frame.vector < 32 && (frame.cs == kKernelCs || frame.cs == kUserCs) &&
-                             (frame.rflags & 2) != 0 && // bit 1 of RFLAGS is always 1
-                             (has_error_code(frame.vector) || frame.error_code == 0);
-    return makes_sense ? std::optional(frame) : std::nullopt;
-}
+constexpr uint8_t kInt3 = 0xcc;
 
 std::string exception_name(uint64_t vector)
 {
@@ -309,7 +253,8 @@ std::string describe(const Vcpu& vcpu, const CrashContext& context)
 {
     const kvm_run& run = vcpu.run_state();
     const kvm_regs& r = vcpu.regs();
-    const std::optional<ExceptionFrame> exception = reported_exception(vcpu, context);
+    const std::optional<ExceptionFrame> exception =
+        reported_exception(vcpu, context.memory, exception_report_site(context.map.boot));
     const Location at =
         exception ? Location{exception->rip, exception->rsp, exception->rflags, exception->cs}
                   : Location{r.rip, r.rsp, r.rflags, vcpu.sregs().cs.selector};
@@ -334,8 +279,19 @@ std::string describe(const Vcpu& vcpu, const CrashContext& context)
         advice += hlt_in_program(r.rip - 1, r, context); // KVM reports RIP past the `hlt`
     } else if (exception && exception->vector == 13) {
         advice += hlt_in_program(at.rip, r, context); // in ring 3, `hlt` is privileged: #GP
+    } else if (exception && exception->vector == kBreakpointVector) {
+        // #BP is a trap: the CPU pushed the address after the int3.
+        advice += "\nhint: the guest executed int3 at " + hex(at.rip - 1) +
+                  ", a breakpoint instruction, where no debugger had put one";
     }
-    if (run.exit_reason == KVM_EXIT_INTERNAL_ERROR && ring.hypervisor_is_pvm) {
+    const std::optional<std::span<std::byte>> at_rip = context.memory.range(r.rip, 1);
+    const bool int3_at_rip = at_rip && static_cast<uint8_t>((*at_rip)[0]) == kInt3;
+    if (run.exit_reason == KVM_EXIT_INTERNAL_ERROR && int3_at_rip) {
+        // KVM's emulator cannot run int3 outside real mode: it gives up on it.
+        advice += "\nhint: the instruction is int3 (0xcc), a breakpoint instruction, where no "
+                  "debugger had put one; KVM's instruction emulator cannot run it outside real "
+                  "mode";
+    } else if (run.exit_reason == KVM_EXIT_INTERNAL_ERROR && ring.hypervisor_is_pvm) {
         // PVM emulates ring-0 guest code instruction by instruction, and its
         // emulator lacks some instructions, SSE2 integer ones among them.
         advice += "\nhint: on this machine's KVM (PVM) the program runs in ring 0, where KVM "

@@ -2,6 +2,7 @@
 
 #include "cpu_state.hpp"
 #include "hex.hpp"
+#include "int3_hit.hpp"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -35,9 +36,6 @@ void signal_during_wait(void* control)
     static_cast<const RunControl*>(control)->stop_if_signalled();
 }
 
-constexpr uint8_t kHlt = 0xF4;
-constexpr uint32_t kBreakpointVector = 3;  // #BP, raised by int3
-constexpr uint32_t kDebugVector = 1;       // #DB: single step, debug registers
 constexpr int kExitKilled = 128 + SIGKILL; // as a shell reports a killed process
 
 // Numbers in packets are hex, without 0x.
@@ -66,10 +64,24 @@ bool parse_address_length(std::string_view text, uint64_t& address, uint64_t& le
 const char* kErrorFault = "E14"; // EFAULT: not inside guest memory
 const char* kErrorInvalid = "E16";
 
+constexpr const char* kStepStop = "T05thread:1;"; // SIGTRAP
+constexpr const char* kBreakpointStop = "T05thread:1;swbreak:;";
+
+// Whether an int3 can reach boot.asm's #BP handler: in long mode, with the
+// IDT it loads (at reset the IDT's base is 0: the real-mode vector table).
+// Before that, in the emulated AMD-V machine, an int3 would run whatever
+// that table holds.
+bool int3_is_reported(const kvm_sregs& sregs)
+{
+    return (sregs.efer & kEferLma) != 0 && sregs.idt.base != 0 &&
+           sregs.idt.limit >= 16 * (kBreakpointVector + 1) - 1;
+}
+
 } // namespace
 
 GdbStub::GdbStub(Vcpu& vcpu, GuestMemory& memory, const RunControl& control, uint16_t port)
-    : vcpu_(vcpu), control_(control), breakpoints_(memory)
+    : vcpu_(vcpu), memory_(memory), control_(control), breakpoints_(memory),
+      report_site_(exception_report_site(memory))
 {
     gdb_.emplace(port, signal_during_wait, const_cast<RunControl*>(&control));
     // A write to a gdb that went away must fail with EPIPE, not kill the VMM.
@@ -129,12 +141,13 @@ void GdbStub::before_run(Vcpu& vcpu)
     if (!gdb_) {
         return;
     }
+    finish_step();
     try {
         if (step_ended_outside_) {
             // The step executed a `hlt` (a system call), which the VMM handled:
             // it is over now, one instruction further.
             step_ended_outside_ = false;
-            stopped("T05thread:1;");
+            stopped(kStepStop);
         }
         if (is_stopped_) {
             serve();
@@ -145,20 +158,67 @@ void GdbStub::before_run(Vcpu& vcpu)
     if (!gdb_) {
         return;
     }
-    // KVM cannot step over `hlt`: it would report the step and lose the
-    // KVM_EXIT_HLT of the system call. So a step at a `hlt` runs it without
-    // single-stepping: the exit that follows ends the step.
-    bool single_step = resume_ == Resume::kStep;
-    if (single_step) {
-        const std::optional<std::vector<std::byte>> next = breakpoints_.read(vcpu.regs().rip, 1);
-        single_step = !(next && (*next)[0] == std::byte{kHlt});
+    bool single_step = false;
+    if (resume_ == Resume::kStep) {
+        single_step = start_step(vcpu.regs());
+    } else {
+        // Until an int3 reaches boot.asm's handler, a continue goes one step
+        // at a time, stopping where a breakpoint is, before its int3 runs:
+        // boot.asm's first few dozen instructions.
+        single_step = breakpoints_.has_int3() && !int3_is_reported(vcpu.sregs());
     }
-    vcpu.set_guest_debug(breakpoints_.guest_debug(single_step));
+    continue_by_steps_ = resume_ == Resume::kContinue && single_step;
+    kvm_guest_debug debug = breakpoints_.guest_debug(single_step);
+    if (inject_breakpoint_) {
+        debug.control |= KVM_GUESTDBG_INJECT_BP;
+        inject_breakpoint_ = false;
+    }
+    vcpu.set_guest_debug(debug);
     cpu_.reset();
     // gdb's packets while the guest was stopped raised SIGIO too: forget them.
     // In this order, a Ctrl-C that comes later still stops KVM_RUN.
     vcpu.run_state().immediate_exit = 0;
     control_.stop_if_signalled();
+}
+
+bool GdbStub::start_step(const kvm_regs& regs)
+{
+    // The instruction's first bytes (fewer at the end of guest memory).
+    std::optional<std::vector<std::byte>> read = breakpoints_.read(regs.rip, 3);
+    if (!read) {
+        read = breakpoints_.read(regs.rip, 1);
+    }
+    const std::vector<std::byte> code = read.value_or(std::vector<std::byte>{});
+    step_ = Step{step_kind(code), regs.rflags, std::nullopt, false};
+    switch (step_->kind) {
+    case StepKind::kHlt:
+        return false; // the exit of the hlt ends the step
+    case StepKind::kSysret: {
+        const uint64_t target = sysret_target(code, regs);
+        if (breakpoints_.is_int3(target)) {
+            step_->ends_at = target; // gdb's own breakpoint is there already
+            return false;
+        }
+        if (breakpoints_.insert_int3(target)) {
+            step_->ends_at = target;
+            step_->planted = true;
+            return false;
+        }
+        return true; // RCX is outside guest memory: sysret will fault
+    }
+    case StepKind::kSyscall:
+    case StepKind::kPlain:
+        return true;
+    }
+    return true;
+}
+
+void GdbStub::finish_step()
+{
+    if (step_ && step_->planted) {
+        breakpoints_.remove_software(*step_->ends_at);
+    }
+    step_.reset();
 }
 
 bool GdbStub::after_exit(Vcpu& vcpu)
@@ -167,21 +227,37 @@ bool GdbStub::after_exit(Vcpu& vcpu)
         return false;
     }
     try {
+        if (const std::optional<uint64_t> int3 =
+                planted_int3_hit(vcpu, memory_, report_site_, breakpoints_)) {
+            // A step over sysret ends at its temporary int3; any other int3
+            // is a breakpoint of gdb's.
+            stopped(step_ && step_->ends_at == int3 ? kStepStop : kBreakpointStop);
+            return true;
+        }
         switch (vcpu.exit_reason()) {
         case KVM_EXIT_DEBUG:
-            stopped(stop_reply_for_debug_exit());
-            return true;
-        case KVM_EXIT_INTERNAL_ERROR:
-            // PVM runs ring-0 code through KVM's instruction emulator, which
-            // cannot emulate int3 outside real mode: it reports an emulation
-            // failure, with RIP at the int3. That is our breakpoint, hit.
-            if (vcpu.run_state().internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-                breakpoints_.is_int3(vcpu.regs().rip)) {
-                stopped("T05thread:1;swbreak:;");
+            if (vcpu.run_state().debug.arch.exception == kBreakpointVector) {
+                // The program's own int3, not one of ours: hardware-assisted
+                // KVM intercepts every #BP while gdb has int3s. The guest
+                // gets it, as it would without gdb: boot.asm reports it, and
+                // the run ends with the crash explained.
+                inject_breakpoint_ = true;
                 return true;
             }
-            step_ended_outside_ = resume_ == Resume::kStep;
-            return false;
+            if (step_ && step_->kind == StepKind::kSyscall) {
+                forget_step_flag_in_r11(vcpu, step_->rflags_before);
+            }
+            if (continue_by_steps_) {
+                if (breakpoints_.is_int3(vcpu.regs().rip)) {
+                    stopped(kBreakpointStop);
+                    return true;
+                }
+                if (!breakpoints_.fired(vcpu.run_state().debug.arch.dr6)) {
+                    return true; // one step more, no breakpoint yet
+                }
+            }
+            stopped(stop_reply_for_debug_exit());
+            return true;
         case KVM_EXIT_INTR:
             // Ctrl-C from the VMM's terminal (or the timeout) stops the run;
             // otherwise the signal was gdb's, and may be its Ctrl-C.
@@ -207,9 +283,6 @@ bool GdbStub::after_exit(Vcpu& vcpu)
 std::string GdbStub::stop_reply_for_debug_exit()
 {
     const kvm_debug_exit_arch& debug = vcpu_.run_state().debug.arch;
-    if (debug.exception == kBreakpointVector && breakpoints_.is_int3(debug.pc)) {
-        return "T05thread:1;swbreak:;";
-    }
     if (debug.exception == kDebugVector) {
         if (const std::optional<HardwareBreakpoint> hit = breakpoints_.fired(debug.dr6)) {
             char address[24];
@@ -217,7 +290,7 @@ std::string GdbStub::stop_reply_for_debug_exit()
                           static_cast<unsigned long long>(hit->address));
             switch (hit->watch) {
             case Watch::kExecute:
-                return hit->for_software ? "T05thread:1;swbreak:;" : "T05thread:1;hwbreak:;";
+                return hit->for_software ? kBreakpointStop : "T05thread:1;hwbreak:;";
             case Watch::kWrite:
                 return std::string("T05thread:1;watch:") + address + ";";
             case Watch::kAccess:
@@ -225,11 +298,12 @@ std::string GdbStub::stop_reply_for_debug_exit()
             }
         }
     }
-    return "T05thread:1;"; // a single step (DR6.BS), or an int3 of the guest's own
+    return kStepStop; // a single step (DR6.BS)
 }
 
 void GdbStub::stopped(const std::string& reply)
 {
+    finish_step();
     is_stopped_ = true;
     last_stop_ = reply;
     cpu_.reset();

@@ -4,6 +4,8 @@
 #include "cpu_state.hpp"
 #include "guest_layout.hpp"
 #include "hex.hpp"
+#include "int3_hit.hpp"
+#include "single_step.hpp"
 
 #include <cstddef>
 #include <vector>
@@ -46,7 +48,8 @@ StepNarrator::StepNarrator(Vcpu& vcpu, GuestMemory& memory, const std::string& b
     : vcpu_(vcpu), memory_(memory),
       program_entry_(memory.read_u64(layout::kBootImage + offsetof(BootHeader, program_entry),
                                      "the boot header")),
-      program_steps_(program_steps)
+      program_steps_(program_steps), breakpoints_(memory),
+      report_site_(exception_report_site(memory))
 {
     if (!symbols_.add_file(boot_elf)) {
         std::fprintf(stderr,
@@ -78,12 +81,24 @@ void StepNarrator::before_run(Vcpu& vcpu)
                                               memory_.size() - std::min(rip, memory_.size())));
     instruction_ =
         bytes ? disassembler_.decode(*bytes, rip, code_size(before_->sregs)) : std::nullopt;
-    // KVM cannot single-step `hlt`: it would report the step and lose the
-    // KVM_EXIT_HLT of the system call. The hlt's own exit ends that step.
-    const bool at_hlt = instruction_ && instruction_->mnemonic == "hlt";
-    kvm_guest_debug debug{};
-    debug.control = KVM_GUESTDBG_ENABLE | (at_hlt ? 0 : KVM_GUESTDBG_SINGLESTEP);
-    vcpu.set_guest_debug(debug);
+    // What KVM's single step cannot do alone (single_step.hpp): a `hlt` runs
+    // without it, its exit ends the step; sysret runs to a temporary int3
+    // where it returns.
+    const StepKind kind = bytes ? step_kind(*bytes) : StepKind::kPlain;
+    bool single_step = kind != StepKind::kHlt;
+    if (kind == StepKind::kSysret) {
+        sysret_target_ = sysret_target(*bytes, before_->regs);
+        single_step = !breakpoints_.insert_int3(*sysret_target_);
+    }
+    vcpu.set_guest_debug(breakpoints_.guest_debug(single_step));
+}
+
+void StepNarrator::remove_sysret_int3()
+{
+    if (sysret_target_) {
+        breakpoints_.remove_software(*sysret_target_);
+        sysret_target_.reset();
+    }
 }
 
 bool StepNarrator::after_exit(Vcpu& vcpu)
@@ -93,7 +108,13 @@ bool StepNarrator::after_exit(Vcpu& vcpu)
     }
     const Snapshot before = *before_;
     before_.reset();
-    if (vcpu.exit_reason() == KVM_EXIT_DEBUG) {
+    const bool sysret_returned =
+        sysret_target_ && planted_int3_hit(vcpu, memory_, report_site_, breakpoints_);
+    remove_sysret_int3();
+    if (vcpu.exit_reason() == KVM_EXIT_DEBUG || sysret_returned) {
+        if (instruction_ && instruction_->mnemonic == "syscall") {
+            forget_step_flag_in_r11(vcpu, before.regs.rflags);
+        }
         tell_instruction(before);
         tell_changes(before, Snapshot{vcpu.regs(), vcpu.sregs()});
         count_step(vcpu.regs().rip);

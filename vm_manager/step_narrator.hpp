@@ -15,8 +15,10 @@
 // always: the trace on standard output is the same.
 #pragma once
 
+#include "breakpoints.hpp"
 #include "disassembler.hpp"
 #include "elf_symbols.hpp"
+#include "exception_report.hpp"
 #include "guest_memory.hpp"
 #include "kvm.hpp"
 
@@ -49,6 +51,7 @@ class StepNarrator : public Debugger {
     void tell_changes(const Snapshot& before, const Snapshot& after);
     // Counts the instruction just told; stops stepping when they are all told.
     void count_step(uint64_t next_rip);
+    void remove_sysret_int3();
 
     Vcpu& vcpu_;
     GuestMemory& memory_;
@@ -61,6 +64,9 @@ class StepNarrator : public Debugger {
     bool stepping_ = true;
     std::optional<Snapshot> before_; // the CPU before the instruction being stepped
     std::optional<Instruction> instruction_;
+    Breakpoints breakpoints_; // the int3 a step over sysret runs to
+    const ExceptionReportSite report_site_;
+    std::optional<uint64_t> sysret_target_; // where that int3 is
 };
 
 } // namespace vmm

@@ -17,7 +17,11 @@
 //   trace.hpp                  the trace lines of handled system calls
 //   ring_mode.hpp              ring 3 or ring 0 for the program
 //   run_control.hpp            Ctrl-C, --timeout, --max-exits
-//   debugger.hpp               --gdb (gdb_stub.hpp) and --step (step_narrator.hpp)
+//   exception_report.hpp       boot.asm's report of a guest exception, and when it is believed
+//   debugger.hpp               --gdb (gdb_stub.hpp) and --step (step_narrator.hpp), with
+//                              breakpoints.hpp, int3_hit.hpp (an int3 hit, on each KVM),
+//                              exception_return.hpp (iretq, done by the VMM) and
+//                              single_step.hpp (steps over hlt, syscall and sysret)
 //   confinement.hpp            the seccomp filter of the VMM itself
 //   crash_report.hpp           explaining a crashed guest
 //   command_line.hpp           vm_manager's options
@@ -32,6 +36,7 @@
 #include "debugger.hpp"
 #include "elf_loader.hpp"
 #include "error.hpp"
+#include "exception_report.hpp"
 #include "guest_files.hpp"
 #include "guest_layout.hpp"
 #include "guest_memory.hpp"

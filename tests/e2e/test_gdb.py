@@ -1,6 +1,7 @@
 """vm_manager --gdb: a real gdb (gdb -batch) debugging the lab program on real
 KVM. The expected values come from the reference run without gdb and from
 the kernel (the system-call numbers strace shows)."""
+import re
 import signal
 import socket
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 from gdb_session import SYSTEM_CALLS_SESSION, free_port, gdb_command, printed_values, \
     run_under_gdb
-from helpers import REFERENCE, files_in, run
+from helpers import KIT, LAB_APP, REFERENCE, files_in, on_pvm, run
 
 
 @pytest.fixture
@@ -63,6 +64,59 @@ def test_stepping_over_the_hlt_of_a_system_call_carries_the_call_out(without_gdb
     assert "jmp [syscall_return]" in gdb.stdout, gdb.stdout + gdb.stderr
     assert "return_to_ring" in gdb.stdout
     assert vmm.returncode == 0 and vmm.stdout == without_gdb[0], vmm.stderr
+
+
+def test_three_steps_from_syscall_entry_return_after_the_programs_syscall(without_gdb,
+                                                                          tmp_path):
+    # hlt, jmp [syscall_return], then jmp rcx (ring 0) or o64 sysret (ring 3):
+    # the first system call, arch_prctl, comes from __set_thread_area.
+    gdb, vmm = run_under_gdb([REFERENCE], [
+        "break syscall_entry", "continue", "delete", "stepi", "stepi", "stepi", "print/x $pc",
+        "mode", "continue"], tmp_path)
+
+    disassembly = run(["objdump", "-d", LAB_APP], cwd=tmp_path).stdout
+    function = disassembly.split("<__set_thread_area>:", 1)[1].split("\n\n", 1)[0]
+    syscall = int(re.search(r"^ +([0-9a-f]+):\t0f 05 ", function, flags=re.M).group(1), 16)
+    assert printed_values(gdb.stdout) == [hex(syscall + 2)], gdb.stdout + gdb.stderr
+    assert f"ring {0 if on_pvm() else 3}" in gdb.stderr
+    assert vmm.returncode == 0 and vmm.stdout == without_gdb[0], vmm.stderr
+
+
+def test_hardware_breakpoint_stops_at_each_system_call_too(without_gdb, tmp_path):
+    gdb, vmm = run_under_gdb([REFERENCE], [
+        "hbreak syscall_entry", "continue", "print $rax", "continue", "print $rax", "delete",
+        "continue"], tmp_path)
+
+    assert printed_values(gdb.stdout) == ["158", "218"], gdb.stdout + gdb.stderr
+    assert "Hardware assisted breakpoint 1 at" in gdb.stdout
+    assert "Breakpoint 1, syscall_entry ()" in gdb.stdout
+    assert vmm.returncode == 0 and vmm.stdout == without_gdb[0], vmm.stderr
+
+
+def test_more_breakpoints_than_debug_registers_stop_too(without_gdb, tmp_path):
+    # Four hardware breakpoints take the four debug registers: the fifth
+    # breakpoint is an int3 alone.
+    unused = [f"hbreak *{0x100 + 16 * n:#x}" for n in range(4)]
+    gdb, vmm = run_under_gdb([REFERENCE], [
+        *unused, "break syscall_entry", "continue", "print $rax", "continue", "print $rax",
+        "delete", "continue"], tmp_path)
+
+    assert printed_values(gdb.stdout) == ["158", "218"], gdb.stdout + gdb.stderr
+    assert vmm.returncode == 0 and vmm.stdout == without_gdb[0], vmm.stderr
+
+
+def test_programs_own_int3_is_a_crash_even_with_gdb_breakpoints_elsewhere(kvm, tmp_path):
+    own_int3 = KIT / "tests" / "hostile" / "programs" / "own_int3.c"
+    program = run(["musl-gcc", "-static", "-O2", "-o", tmp_path / "own_int3", own_int3],
+                  cwd=tmp_path)
+    assert program.returncode == 0, program.stderr
+    gdb, vmm = run_under_gdb([REFERENCE, tmp_path / "own_int3"],
+                             ["break syscall_entry", "continue", "delete", "break exit",
+                              "continue"], tmp_path, program=tmp_path / "own_int3")
+
+    assert "vm_manager stopped the run" in gdb.stderr, gdb.stdout + gdb.stderr
+    assert vmm.returncode == 125, vmm.stderr
+    assert "int3" in vmm.stderr.split("\n", 1)[0] + vmm.stderr
 
 
 def test_detach_lets_the_program_run_to_its_end(without_gdb, tmp_path):

@@ -175,6 +175,21 @@ def test_programs_own_hlt_is_not_a_system_call(hostile):
     assert "musl's a_crash()" in result.stderr
 
 
+def test_programs_own_int3_is_an_explained_crash(hostile):
+    result = hostile("own_int3")
+
+    line = crash_line(result)
+    assert result.returncode == 125
+    if ring() == 0:  # KVM's emulator (PVM) cannot run int3 outside real mode
+        assert line.startswith("KVM failed inside the guest (KVM_EXIT_INTERNAL_ERROR"), line
+        assert "hint: the instruction is int3 (0xcc)" in result.stderr
+    else:  # boot.asm's #BP gate lets ring 3 in: a trap, RIP past the int3
+        assert re.match(r"guest breakpoint \(#BP, int3\) at RIP 0x40[0-9a-f]+ in user mode",
+                        line), line
+        assert re.search(r"hint: the guest executed int3 at 0x40[0-9a-f]+, a breakpoint "
+                         r"instruction, where no debugger had put one", result.stderr)
+
+
 def test_forged_exception_report_with_its_own_out_is_refused(hostile):
     result = hostile("forge_exception", "out")
 

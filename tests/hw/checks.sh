@@ -36,6 +36,8 @@ check null_write /kit/solutions/vm_manager /kit/programs/null_write
 check rodata_write /kit/solutions/vm_manager /kit/programs/rodata_write
 check forge_out /kit/solutions/vm_manager /kit/programs/forge_exception out
 check forge_jump /kit/solutions/vm_manager /kit/programs/forge_exception jump
+check own_int3 /kit/solutions/vm_manager /kit/programs/own_int3
+check step_ring3 /kit/solutions/vm_manager --step=3 --boot /kit/vm_src/boot.bin /kit/vm_src/app
 check arch_prctl_no_op /kit/variants/arch_prctl_no_op --boot /kit/vm_src/boot.bin /kit/vm_src/app
 check arch_prctl_enosys /kit/variants/arch_prctl_enosys --boot /kit/vm_src/boot.bin /kit/vm_src/app
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gdb_session import run_gdb_over
+from gdb_session import printed_values, run_gdb_over
 from helpers import ARCH_PRCTL, BUILD, KIT, LAB_APP, PROGRAMS, native_run, native_strace, run
 
 HERE = Path(__file__).resolve().parent
@@ -26,7 +26,7 @@ GUEST_PROGRAMS = {
        ["exit_status", "privilege_level", "wild_store", "user_hlt", "vector_sum"]},
     "thread_pointer": (PROGRAMS / "thread_pointer.c", ["-nostdlib", "-fno-stack-protector"]),
     **{name: (HOSTILE / f"{name}.c", []) for name in
-       ["null_write", "rodata_write", "forge_exception"]},
+       ["null_write", "rodata_write", "forge_exception", "own_int3"]},
 }
 
 
@@ -93,6 +93,36 @@ def checks(payload, tmp_path_factory):
     return results
 
 
+def syscall_instructions(program):
+    """{function: [address of each `syscall` in it]}, from objdump."""
+    found, function = {}, None
+    for line in run(["objdump", "-d", program], cwd=HERE).stdout.splitlines():
+        if match := re.match(r"^[0-9a-f]+ <(.+)>:$", line):
+            function = match.group(1)
+        elif match := re.match(r"^ +([0-9a-f]+):\t[0-9a-f ]+\tsyscall", line):
+            found.setdefault(function, []).append(int(match.group(1), 16))
+    return found
+
+
+def cp_syscall():
+    """The one `syscall` of musl's __syscall_cp_c, through which the program
+    makes open and write (cancellation points)."""
+    return syscall_instructions(LAB_APP)["__syscall_cp_c"][0]
+
+
+def gdb_session():
+    """The gdb session in the machine: two steps in real mode; a breakpoint
+    in 32-bit code, before boot.asm has an IDT; the acceptance session (a
+    breakpoint at syscall_entry, three system calls, then delete and
+    continue); on the way, steps over the hlt, the jmp and `o64 sysret` back
+    into open() in ring 3, and a step over write()'s `syscall`."""
+    return [
+        "stepi", "stepi", "mode", "break start32", "continue", "mode", "delete",
+        "break syscall_entry", "continue", "print $rax", "continue", "print $rax", "continue",
+        "print $rax", "delete", "stepi", "stepi", "stepi", "print/x $pc", "mode",
+        f"break *{cp_syscall():#x}", "continue", "stepi", "print/x $r11", "delete", "continue"]
+
+
 def debug_in_the_machine(serial):
     """A gdb session against vm_manager --gdb in the machine, through
     its serial port, once checks.sh says the VMM listens."""
@@ -103,7 +133,7 @@ def debug_in_the_machine(serial):
             data = port.recv(1)
             assert data, f"the machine closed its serial port before gdb could start: {ready!r}"
             ready += data
-        return run_gdb_over(port, ["stepi", "stepi", "mode", "continue"])
+        return run_gdb_over(port, gdb_session())
 
 
 def result_of(checks, name):
@@ -222,18 +252,68 @@ def test_sse_instructions_run_in_ring_3(checks, build_program, tmp_path):
     assert result["status"] == native.returncode, result
 
 
-def test_gdb_steps_the_boot_and_the_program_finishes_in_ring_3(checks, native):
-    # gdb on the host, vm_manager --gdb in the machine, the program in ring 3.
-    # (Breakpoints do not stop there: QEMU's emulated AMD-V neither hands
-    # int3 nor debug-register hits to KVM; single steps it does.)
-    result = result_of(checks, "gdb")
-    gdb = result["gdb"]
+def test_gdb_steps_the_boot_in_real_mode(checks):
+    gdb = result_of(checks, "gdb")["gdb"]
     source = (KIT / "vm_src" / "src" / "boot.asm").read_text().splitlines()
     first = source.index("start16:") + 2  # its first instruction, counted from 1
     assert f"start16 () at boot.asm:{first}" in gdb.stdout, gdb.stdout + gdb.stderr
     assert "real mode (16-bit), ring 0" in gdb.stdout + gdb.stderr
+
+
+def test_gdb_breakpoint_stops_in_32_bit_code_before_boot_asm_has_an_idt(checks):
+    # An int3 there would go through the vector table at address 0: until
+    # boot.asm loads its IDT in long mode, a continue goes by single steps.
+    gdb = result_of(checks, "gdb")["gdb"]
+    assert "Breakpoint 1, start32 () at boot.asm" in gdb.stdout, gdb.stdout + gdb.stderr
+    assert "protected mode (32-bit), ring 0" in gdb.stdout + gdb.stderr
+
+
+def test_gdb_breakpoint_reads_each_system_call_then_the_program_finishes_in_ring_3(checks,
+                                                                                  native):
+    # The acceptance session, in the machine: QEMU gives the guest the int3 of
+    # the breakpoint, boot.asm reports a #BP, the stub takes it for gdb's stop.
+    result = result_of(checks, "gdb")
+    gdb = result["gdb"]
+    assert printed_values(gdb.stdout)[:3] == ["158", "218", "2"], gdb.stdout + gdb.stderr
+    assert gdb.stdout.count("Breakpoint 2, syscall_entry () at boot.asm") == 3
     assert "exited normally" in gdb.stdout
     expected, files = native
     assert result["status"] == 0, result
     assert result["stdout"].splitlines() == expected
     assert result["files"] == files
+
+
+def test_gdb_steps_over_sysret_back_into_the_program_in_ring_3(checks):
+    # hlt (open is carried out), jmp [syscall_return], o64 sysret: the step
+    # over sysret ends after the `syscall` open() was made with, in ring 3.
+    gdb = result_of(checks, "gdb")["gdb"]
+    assert printed_values(gdb.stdout)[3] == hex(cp_syscall() + 2), gdb.stdout + gdb.stderr
+    assert "long mode (64-bit), ring 3" in gdb.stdout + gdb.stderr
+
+
+def test_gdb_step_over_syscall_leaves_no_trap_flag_in_r11(checks):
+    # syscall saves RFLAGS in R11: the TF of KVM's step must not be among them,
+    # or sysret would set it in the program and a #DB would crash it.
+    gdb = result_of(checks, "gdb")["gdb"]
+    assert "syscall_entry () at boot.asm" in gdb.stdout.split(f"{cp_syscall():#x}")[-1]
+    r11 = int(printed_values(gdb.stdout)[4], 16)
+    assert r11 & 0x100 == 0 and r11 & 0x2, gdb.stdout
+
+
+def test_step_narrates_sysret_into_ring_3(checks):
+    # --step single-steps boot.asm; its `o64 sysret` into the program runs to
+    # a temporary int3 at the program's entry point (QEMU raises no #DB after it).
+    result = result_of(checks, "step_ring3")
+    assert result["status"] == 0, result
+    before, after = result["stderr"].split("boot.asm is done: the program starts at ", 1)
+    assert "ring 0 -> ring 3" in before, before[-2000:]
+    assert re.search(r"sysret +boot\.asm:\d+", before), before[-2000:]
+    assert len([line for line in after.splitlines() if re.match(r"^  0x40", line)]) == 3, after
+
+
+def test_programs_own_int3_is_an_explained_breakpoint_exception_in_ring_3(checks):
+    result = result_of(checks, "own_int3")
+    assert result["status"] == 125, result
+    assert re.match(r"vm_manager: guest breakpoint \(#BP, int3\) at RIP 0x40[0-9a-f]+ in user "
+                    r"mode \(ring 3\)", result["stderr"]), result
+    assert "a breakpoint instruction, where no debugger had put one" in result["stderr"]

@@ -226,7 +226,8 @@ syscall_return: dq 0                ; set at boot: return_to_ring3 or return_to_
 ; guest memory at RSP, explains the exception and ends the run. It believes a
 ; report only from this `out` (its address is in the header), in ring 0, with
 ; RSP where the stubs leave it: the program cannot write to this port from
-; ring 3 (`out` is privileged), nor reach this code or its stack (kernel pages).
+; ring 3 (`out` is privileged), nor reach this code or its stack (kernel pages)
+; other than through an exception the CPU delivers, with the frame it pushes.
 ; ---------------------------------------------------------------------------
 %macro exception_stub 1
 exception_%1:
@@ -251,6 +252,13 @@ exception_report:
 ; The IDT: one 16-byte interrupt gate per exception vector (SDM vol. 3A,
 ; 6.14.1, figure 6-8). IST = 1: the CPU always switches to the exception
 ; stack, whatever the program did to its own stack, and from ring 3 as well.
+;
+; The gates are DPL 0, but #BP's is DPL 3, as in Linux: `int3` is a software
+; interrupt, and the CPU delivers one from ring 3 only through a gate of DPL 3
+; (through the others it raises #GP instead). So an int3 in the program, its
+; own or a debugger's, is a #BP whose frame says where it was (RIP just past
+; it). Where the hypervisor does not intercept #BP (QEMU's emulated AMD-V),
+; the VMM's gdb stub recognizes its breakpoints in that report.
 ; ---------------------------------------------------------------------------
 %define address_of(label) ((label) - $$ + BOOT_ADDRESS)  ; a plain number, for bit arithmetic
 
@@ -261,7 +269,11 @@ idt:
     dw address_of(exception_%+vector) & 0xFFFF  ; handler address, bits 0-15
     dw KERNEL_CS                    ; handlers run in ring 0
     db 1                            ; IST1
+%if vector == 3
+    db 0xEE                         ; present, DPL 3 (int3 from ring 3), 64-bit interrupt gate
+%else
     db 0x8E                         ; present, DPL 0, 64-bit interrupt gate (IF cleared on entry)
+%endif
     dw address_of(exception_%+vector) >> 16     ; bits 16-31
     dd 0                            ; bits 32-63
     dd 0                            ; reserved
