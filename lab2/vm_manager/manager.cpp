@@ -161,7 +161,8 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
 {
     // TODO(step 2): read the path with guest.memory.c_string(), open it
     // with guest.files.open() (it gives the guest its own fd), print
-    // guest.trace.open(...), and return the guest fd or -errno.
+    // guest.trace.open(...) (with std::nullopt for a path it cannot read:
+    // "(bad address)"), and return the guest fd or -errno.
     (void)guest, (void)path_address, (void)flags, (void)mode;
     return -ENOSYS;
 }

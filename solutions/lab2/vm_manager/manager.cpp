@@ -224,12 +224,13 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
         // same Linux x86-64 ABI. The path resolves in --workdir, never outside.
         result = guest.files.open(std::string(*path), flags, mode);
     }
-    guest.trace.open(path ? *path : "(bad address)", flags, mode, result);
+    guest.trace.open(path, flags, mode, result); // no path: "(bad address)"
     return result;
     //! ELSE
     //! // TODO(step 2): read the path with guest.memory.c_string(), open it
     //! // with guest.files.open() (it gives the guest its own fd), print
-    //! // guest.trace.open(...), and return the guest fd or -errno.
+    //! // guest.trace.open(...) (with std::nullopt for a path it cannot read:
+    //! // "(bad address)"), and return the guest fd or -errno.
     //! (void)guest, (void)path_address, (void)flags, (void)mode;
     //! return -ENOSYS;
     //! END SOLUTION
