@@ -7,9 +7,10 @@
 #
 # What students get: the engine, the skeleton, boot.asm, the lab program
 # prebuilt (its source stays with the instructor: Step 3 is to guess it), the
-# statement with its figures, the public part of the grader (make check), and
-# the emulated machine. Never the reference solution, the answers, the lab
-# program's source or the grader's hidden tests.
+# sample programs (lab2/samples), the statement with its figures, the public
+# part of the grader (make check), the benchmark (make bench) and the emulated
+# machine. Never the reference solution, the answers, the lab program's source
+# or the grader's hidden tests.
 set -euo pipefail
 out=$(realpath -m "$1")
 kit=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +40,9 @@ copy() {
 copy .clang-format tools/build.mk tools/deps.sh tools/debug.sh tools/vmm.gdb vm_src/src/boot.asm \
     handouts/lab2.md handouts/style.css
 copy $(kit_files vm_manager lab2 emulated handouts/figures | grep -v '\.py$')
+# make bench: the kit's benchmark, which measures the student's own VMM there.
+copy bench/README.md bench/bench.mk bench/bench.py bench/bare_vm.c bench/syscall_loop.c \
+    bench/spawn_timer.c
 # The grader's public part: not its hidden programs, its tests, the Gradescope
 # templates, nor the instructors' variants and similarity check.
 copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/commands/gradescope_files/' \
