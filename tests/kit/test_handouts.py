@@ -1,12 +1,13 @@
 """The handouts say what the kit does today: every quoted output is re-run,
 and the generated figure is redrawn and compared."""
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import BUILD, KIT, kvm_problem, user_environment
+from helpers import BUILD, KIT, REFERENCE, kvm_problem, user_environment
 
 HANDOUTS = KIT / "handouts"
 # A quoted output is a fenced block right after a comment naming its command:
@@ -89,6 +90,21 @@ def test_memory_map_figure_is_drawn_from_the_current_layout(tmp_path):
                             capture_output=True, text=True, check=True)
     assert figure.stdout == (HANDOUTS / "figures" / "memory-map.svg").read_text(), (
         "handouts/figures/memory-map.svg is out of date: run make figures")
+
+
+def test_syscall_registers_figure_is_drawn_from_a_real_run():
+    """The figure of the vCPU at a system call's hlt holds the values gdb reads
+    in a run of the reference VMM today (its script makes that run)."""
+    if kvm_problem():
+        pytest.skip(kvm_problem())
+    if shutil.which("gdb") is None:
+        pytest.skip("gdb is not installed (make test-deps installs it)")
+    figure = subprocess.run([HANDOUTS / "figures" / "syscall_registers_svg.py", REFERENCE,
+                             BUILD / "vm_src" / "boot.elf", BUILD / "vm_src" / "app"],
+                            capture_output=True, text=True, timeout=180)
+    assert figure.returncode == 0, figure.stderr
+    assert figure.stdout == (HANDOUTS / "figures" / "syscall-registers.svg").read_text(), (
+        "handouts/figures/syscall-registers.svg is out of date: run make figures")
 
 
 @pytest.mark.parametrize("document", sorted(HANDOUTS.glob("*.md")), ids=lambda p: p.name)
