@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BUILD, KIT, REFERENCE, kvm_problem, user_environment
+from helpers import (BOOT, BUILD, KIT, LAB_APP, REFERENCE, build_vmm, edited, kvm_problem,
+                     user_environment)
 
 HANDOUTS = KIT / "handouts"
 # A quoted output is a fenced block right after a comment naming its command:
@@ -72,6 +73,32 @@ def test_quoted_output_is_what_the_kit_prints(scratch_kit, command, expected):
     assert matches(expected, actual), (
         f"the handout quotes this for `{command}`:\n" + "\n".join(expected) +
         "\n\nbut the kit prints:\n" + "\n".join(actual))
+
+
+# An output of a VMM the kit does not build: the skeleton once its run loop
+# calls handle_syscall() (Step 2, "Start here"), built by the test itself.
+SKELETON_QUOTED = re.compile(
+    r"<!-- skeleton output: run_vm\(\) calls handle_syscall\(\), every call undefined -->\n"
+    r"```text\n(.*?)```\n", re.S)
+FIRST_TODO = 'std::puts("KVM_EXIT_HLT");'
+
+
+def test_step_2_first_run_is_what_the_statement_shows(tmp_path):
+    if kvm_problem():
+        pytest.skip(kvm_problem())
+    quoted = SKELETON_QUOTED.findall((HANDOUTS / "lab2.md").read_text())
+    assert len(quoted) == 1, "the statement no longer shows Step 2's first run"
+    source = (KIT / "lab2" / "vm_manager" / "manager.cpp").read_text()
+    vmm = build_vmm(edited(source, [(FIRST_TODO, "if (std::optional<int> status = "
+                                     "handle_syscall(vcpu, {memory, files, trace})) "
+                                     "{ return *status; }")]), tmp_path)
+    result = subprocess.run([vmm, "--boot", BOOT, LAB_APP], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    expected, actual = quoted[0].splitlines(), result.stdout.splitlines()
+    assert result.returncode == 125
+    assert matches(expected, actual), (
+        "Step 2 shows this first run:\n" + "\n".join(expected) +
+        "\n\nbut the skeleton that calls handle_syscall() prints:\n" + "\n".join(actual))
 
 
 def test_matching_of_ellipsis():
@@ -150,4 +177,19 @@ def test_make_command_exists(command):
     """Each `make ...` the handouts name is a target of the kit's Makefile."""
     result = subprocess.run(command.replace("make", "make -n", 1), shell=True, cwd=KIT,
                             env=user_environment(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def statement_make_commands():
+    text = (HANDOUTS / "lab2.md").read_text()
+    return sorted(set(INLINE_MAKE.findall(text)))
+
+
+@pytest.mark.parametrize("command", statement_make_commands())
+def test_statement_make_command_works_in_lab2_vm_src(command):
+    """The statement says each of its `make ...` commands works in lab2/vm_src
+    as at the top of the kit: lab2/vm_src/Makefile hands it on."""
+    result = subprocess.run(command.replace("make", "make -n", 1), shell=True,
+                            cwd=KIT / "lab2" / "vm_src", env=user_environment(),
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
