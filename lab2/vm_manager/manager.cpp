@@ -149,7 +149,10 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     // TODO(step 2): call the sys_ function for the number in regs.rax with
     // its arguments. For the call that ends the program (SYS_exit_group,
     // or SYS_exit), print the EXIT line and return the status. For now
-    // every call is "undefined".
+    // every call is "undefined". The first, arch_prctl, cannot stay so:
+    // when it fails, musl's start-up stops the program with a hlt. The
+    // statement (Step 2, "Start here") says what a VMM may do with it and
+    // with set_tid_address.
     guest.trace.undefined(regs.rax);
     regs.rax = static_cast<uint64_t>(-ENOSYS);
     vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes
