@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import (BOOT, BUILD, KIT, LAB_APP, REFERENCE, build_vmm, edited, kvm_problem,
-                     user_environment)
+                     on_pvm, user_environment)
 
 HANDOUTS = KIT / "handouts"
 # A quoted output is a fenced block right after a comment naming its command:
@@ -99,6 +99,33 @@ def test_step_2_first_run_is_what_the_statement_shows(tmp_path):
     assert matches(expected, actual), (
         "Step 2 shows this first run:\n" + "\n".join(expected) +
         "\n\nbut the skeleton that calls handle_syscall() prints:\n" + "\n".join(actual))
+
+
+# What "Before you start" says the VMM's hint says, on PVM, of a program whose
+# code PVM cannot emulate in ring 0.
+PVM_HINT = "cannot emulate some SSE instructions"
+
+
+def test_pvm_note_is_what_the_vmm_says_of_a_printf_program(tmp_path):
+    """The statement says musl's printf stops in ring 0 on PVM, and quotes the
+    hint; here is a printf program, built as students build theirs."""
+    assert f'"{PVM_HINT}"' in (HANDOUTS / "lab2.md").read_text()
+    if kvm_problem():
+        pytest.skip(kvm_problem())
+    if not on_pvm():
+        pytest.skip("this machine's KVM is not PVM: the program runs in ring 3")
+    # A format with a conversion: gcc turns a plain printf("...\\n") into puts().
+    (tmp_path / "hello.c").write_text(
+        '#include <stdio.h>\n'
+        'int main(int argc, char **argv) { (void)argv; printf("%d\\n", argc); return 0; }\n')
+    built = subprocess.run(["musl-gcc", "-static", "-O2", "-o", "hello", "hello.c"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert built.returncode == 0, built.stderr
+    result = subprocess.run([REFERENCE, "./hello"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 125
+    assert "KVM_EXIT_INTERNAL_ERROR" in result.stderr and PVM_HINT in result.stderr
+    assert "make run-emulated" in result.stderr
 
 
 def test_matching_of_ellipsis():
