@@ -7,11 +7,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+/* 8 bytes before the end of guest memory, and 1 GiB, far past it. volatile:
+   the compiler must pass these addresses to the calls as they are. */
+static const char *volatile across_the_end = (const char *)0x7ffff8;
+static const char *volatile far_away = (const char *)0x40000000;
+
 int main(void)
 {
-    /* volatile: the compiler must pass these addresses as they are. */
-    const char *volatile across_the_end = (const char *)0x7ffff8; /* 8 bytes before 8 MiB */
-    const char *volatile far_away = (const char *)0x40000000;     /* 1 GiB */
     int status = 0;
     int fd = open("pointers.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (write(fd, across_the_end, 16) != -1 || errno != EFAULT)

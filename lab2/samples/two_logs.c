@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+/* Linux gives each new file the lowest free descriptor: 3, then 4. */
 int main(void)
 {
     int events = open("events.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
