@@ -2,8 +2,9 @@
 # make_handout.sh OUT.tar.gz [PROGRAM]: packs the student handout (make handout).
 # PROGRAM is the lab program it carries, prebuilt: by default the kit's own,
 # build/vm_src/app; make variants packs each student's own program instead.
-# make_handout.sh DIR: lays it out in DIR instead (the Gradescope autograder
-# starts from it: grader/commands/gradescope.py).
+# make_handout.sh DIR: lays it out in DIR instead, without the web page and
+# the benchmark (the Gradescope autograder starts from it:
+# grader/commands/gradescope.py).
 #
 # What students get: the engine, the skeleton, boot.asm, the lab program
 # prebuilt (its source stays with the instructor: Step 3 is to guess it), the
@@ -40,9 +41,6 @@ copy() {
 copy .clang-format tools/build.mk tools/deps.sh tools/debug.sh tools/vmm.gdb vm_src/src/boot.asm \
     handouts/lab2.md handouts/style.css
 copy $(kit_files vm_manager lab2 emulated handouts/figures | grep -v '\.py$')
-# make bench: the kit's benchmark, which measures the student's own VMM there.
-copy bench/README.md bench/bench.mk bench/bench.py bench/bare_vm.c bench/syscall_loop.c \
-    bench/spawn_timer.c
 # The grader's public part: not its hidden programs, its tests, the Gradescope
 # templates, nor the instructors' variants and similarity check.
 copy $(kit_files grader | grep -v -e '^grader/programs/' -e '^grader/tests/' -e '^grader/commands/gradescope_files/' \
@@ -54,6 +52,11 @@ if [[ $out != *.tar.gz ]]; then
     rm -rf "$out" && mkdir -p "$(dirname "$out")" && mv "$top" "$out"
     exit 0
 fi
+# make bench: the kit's benchmark, which measures the student's own VMM there.
+# Students only: an autograder laid out from the handout (above) grades, it
+# does not measure.
+copy bench/README.md bench/bench.mk bench/bench.py bench/bare_vm.c bench/syscall_loop.c \
+    bench/spawn_timer.c
 cp "$build/handouts/lab2.html" "$top/handouts/lab2.html"
 mkdir -p "$(dirname "$out")"
 tar -C "$stage" -czf "$out" lab2-handout
