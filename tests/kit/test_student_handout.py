@@ -38,6 +38,7 @@ def test_handout_has_what_students_need(handout):
                    "vm_manager/vmm.hpp", "handouts/lab2.md", "handouts/lab2.html",
                    "handouts/figures/syscall-registers.svg", "grader/grader.mk",
                    "emulated/run.sh", "bench/bench.mk", "bench/bench.py", "bench/README.md",
+                   "bench/prebuilt/bare_vm", "bench/prebuilt/syscall_loop",
                    "lab2/samples/README.md", "lab2/samples/bad_pointer.c"]:
         assert f"lab2-handout/{needed}" in names, needed
 
