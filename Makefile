@@ -32,17 +32,22 @@ help:
 	@echo "make fuzz-smoke     each fuzz target for a few seconds (part of make test)"
 	@echo "make handouts       render the statement and the answers to HTML (build/handouts/)"
 	@echo "make handout        pack the student handout, dist/lab2-handout.tar.gz"
-	@echo "make figures        redraw the memory-map figure from the VMM's real layout"
+	@echo "make figures        redraw the figures drawn from real runs (memory map, registers)"
 	@echo "make bench          measure VM exits and start-up against native and qemu-user"
 	@echo "make skeleton       regenerate lab2/vm_manager/manager.cpp from the reference"
 	@echo "make deps           install the packages the kit needs"
 	@echo "make clean          remove build/"
 
-# The handout's memory-map figure, drawn from a real run's layout. The program
-# is named ./app so that its stack address does not depend on where the kit is.
-figures: $(GUEST) $(LAB)
+# The handout's figures drawn from real runs: the memory map, from a run's
+# layout (the program is named ./app so that its stack address does not depend
+# on where the kit is), and the vCPU's registers at the hlt of the lab
+# program's first write, read by gdb through the reference VMM's gdb stub.
+figures: $(GUEST) $(LAB) $(SOLUTION) | debug-deps
 	$(Q)cd $(BUILD)/vm_src && ../lab2/vm_manager --memory-map ./app | \
 	    $(CURDIR)/handouts/figures/memory_map_svg.py > $(CURDIR)/handouts/figures/memory-map.svg
+	$(Q)handouts/figures/syscall_registers_svg.py $(SOLUTION) $(BUILD)/vm_src/boot.elf \
+	    $(BUILD)/vm_src/app > handouts/figures/syscall-registers.svg.new
+	$(Q)mv handouts/figures/syscall-registers.svg.new handouts/figures/syscall-registers.svg
 
 # The statement and the answers as HTML pages, figures embedded (offline-readable).
 HANDOUT_PAGES := $(BUILD)/handouts/lab2.html $(BUILD)/handouts/lab2-answers.html

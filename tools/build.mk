@@ -88,8 +88,16 @@ run_vmm = problem=$$($(KVM_PROBLEM)); \
 run: $(GUEST) $(LAB)
 	$(Q)$(call run_vmm,$(LAB),run-emulated)
 
+ifneq ($(SOLUTION),)
 run-solution: $(GUEST) $(SOLUTION)
 	$(Q)$(call run_vmm,$(BUILD)/solutions/vm_manager,run-solution-emulated)
+else
+# The student handout has no reference VMM: say so, rather than fail to find it.
+run-solution debug-solution run-solution-emulated:
+	@echo "make $@: the reference VMM is not part of the student handout; make check compares" \
+	    "your VMM with the program run natively" >&2
+	@exit 2
+endif
 
 # `make debug`: your VMM waits for gdb (vm_manager --gdb), and gdb starts
 # connected to it, before the first instruction of boot.asm (tools/debug.sh).
@@ -97,9 +105,11 @@ GDB_PORT ?= 1234
 debug: $(GUEST) $(LAB) | debug-deps
 	$(Q)cd $(RUN_DIR) && $(CURDIR)/tools/debug.sh $(abspath $(LAB)) $(GDB_PORT) $(ARGS)
 
+ifneq ($(SOLUTION),)
 debug-solution: $(GUEST) $(SOLUTION) | debug-deps
 	$(Q)cd $(RUN_DIR) && $(CURDIR)/tools/debug.sh $(abspath $(BUILD)/solutions/vm_manager) \
 	    $(GDB_PORT) $(ARGS)
+endif
 
 # The emulated machine (emulated/run.sh): QEMU's AMD-V running Debian's kernel
 # with KVM. Slow, but it needs no /dev/kvm, and there the program runs in ring 3.
@@ -118,8 +128,10 @@ $(EMULATED_PAYLOAD): $(GUEST) $(LAB) $(SOLUTION)
 run-emulated: $(EMULATED_PAYLOAD)
 	$(Q)$(EMULATED_RUN) /kit/lab2/vm_manager $(ARGS)
 
+ifneq ($(SOLUTION),)
 run-solution-emulated: $(EMULATED_PAYLOAD)
 	$(Q)$(EMULATED_RUN) /kit/solutions/vm_manager $(ARGS)
+endif
 
 build-deps:
 	$(Q)tools/deps.sh $(BUILD_PACKAGES)

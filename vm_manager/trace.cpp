@@ -68,6 +68,9 @@ std::string escaped(std::string_view text)
     return out;
 }
 
+// What OPEN shows for a path the VMM could not read.
+constexpr std::string_view kBadAddress = "(bad address)";
+
 } // namespace
 
 Trace::Trace(const std::string& path) : fd_(STDOUT_FILENO), where_("standard output")
@@ -113,10 +116,12 @@ void Trace::print(const std::string& line)
     }
 }
 
-void Trace::open(std::string_view path, uint64_t flags, uint64_t mode, int64_t result)
+void Trace::open(std::optional<std::string_view> path, uint64_t flags, uint64_t mode,
+                 int64_t result)
 {
+    // No text to show for a path the VMM could not read: say why instead.
     print(
-        "OPEN " + escaped(path) +
+        "OPEN " + (path ? escaped(*path) : std::string(kBadAddress)) +
         format(" %lld %lld - return %lld\n", as_signed(flags), as_signed(mode), as_signed(result)));
 }
 

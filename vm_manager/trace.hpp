@@ -1,11 +1,22 @@
 // trace.hpp: the trace lines the reference VMM prints, one per handled system call.
 //
 // The formats are part of the lab: the grader compares a student's trace with
-// the reference's line by line. Values are printed as the guest passed them,
-// registers as signed 64-bit numbers (%lld), buffer addresses in hex (%llx).
-// A path is escaped as strace escapes a string (\n, \t, \\, \x1b, ...), so
-// that a guest's path can neither write a line of its own nor send escape
-// sequences to a terminal: one call, one line.
+// the reference's line by line. They are (the statement, Step 2, lists them):
+//
+//   OPEN <path> <flags> <mode> - return <result>
+//   WRITE <fd> <buffer> <count> - return <result>
+//   CLOSE <fd> - return <result>
+//   EXIT <status>
+//   undefined syscall <number>
+//
+// Values are printed as the guest passed them: each register as a signed
+// 64-bit decimal number (%lld), so that -1 is -1 and a result is a value or
+// -errno; the buffer is a guest address, in hex without 0x (%llx). A path is
+// escaped as strace escapes a string (\n, \t, \\, \x1b, ...), so that a
+// guest's path can neither write a line of its own nor send escape sequences
+// to a terminal: one call, one line. A path the VMM cannot read (its address
+// is outside guest memory, -EFAULT) has no text: it is printed as
+// "(bad address)", where strace prints the address instead.
 //
 // Each line goes out in one write(2), unbuffered: it appears before the
 // guest's next output, and a write that fails (a full disk, a closed pipe)
@@ -15,6 +26,7 @@
 #include "unique_fd.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,7 +39,11 @@ class Trace {
     explicit Trace(const std::string& path);
 
     // Each throws SystemError when the line cannot be written.
-    void open(std::string_view path, uint64_t flags, uint64_t mode, int64_t result);
+    //
+    // open's path is what the VMM read at the guest's pointer, or
+    // std::nullopt when it could not read it (GuestMemory::c_string()'s
+    // answer can be passed as it is).
+    void open(std::optional<std::string_view> path, uint64_t flags, uint64_t mode, int64_t result);
     void write(uint64_t fd, uint64_t buffer, uint64_t count, int64_t result);
     void close(uint64_t fd, int64_t result);
     void exit(uint64_t status);

@@ -1,12 +1,14 @@
 """The handouts say what the kit does today: every quoted output is re-run,
 and the generated figure is redrawn and compared."""
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import BUILD, KIT, kvm_problem, user_environment
+from helpers import (BOOT, BUILD, KIT, LAB_APP, REFERENCE, build_vmm, edited, kvm_problem,
+                     on_pvm, user_environment)
 
 HANDOUTS = KIT / "handouts"
 # A quoted output is a fenced block right after a comment naming its command:
@@ -73,6 +75,59 @@ def test_quoted_output_is_what_the_kit_prints(scratch_kit, command, expected):
         "\n\nbut the kit prints:\n" + "\n".join(actual))
 
 
+# An output of a VMM the kit does not build: the skeleton once its run loop
+# calls handle_syscall() (Step 2, "Start here"), built by the test itself.
+SKELETON_QUOTED = re.compile(
+    r"<!-- skeleton output: run_vm\(\) calls handle_syscall\(\), every call undefined -->\n"
+    r"```text\n(.*?)```\n", re.S)
+FIRST_TODO = 'std::puts("KVM_EXIT_HLT");'
+
+
+def test_step_2_first_run_is_what_the_statement_shows(tmp_path):
+    if kvm_problem():
+        pytest.skip(kvm_problem())
+    quoted = SKELETON_QUOTED.findall((HANDOUTS / "lab2.md").read_text())
+    assert len(quoted) == 1, "the statement no longer shows Step 2's first run"
+    source = (KIT / "lab2" / "vm_manager" / "manager.cpp").read_text()
+    vmm = build_vmm(edited(source, [(FIRST_TODO, "if (std::optional<int> status = "
+                                     "handle_syscall(vcpu, {memory, files, trace})) "
+                                     "{ return *status; }")]), tmp_path)
+    result = subprocess.run([vmm, "--boot", BOOT, LAB_APP], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    expected, actual = quoted[0].splitlines(), result.stdout.splitlines()
+    assert result.returncode == 125
+    assert matches(expected, actual), (
+        "Step 2 shows this first run:\n" + "\n".join(expected) +
+        "\n\nbut the skeleton that calls handle_syscall() prints:\n" + "\n".join(actual))
+
+
+# What "Before you start" says the VMM's hint says, on PVM, of a program whose
+# code PVM cannot emulate in ring 0.
+PVM_HINT = "cannot emulate some SSE instructions"
+
+
+def test_pvm_note_is_what_the_vmm_says_of_a_printf_program(tmp_path):
+    """The statement says musl's printf stops in ring 0 on PVM, and quotes the
+    hint; here is a printf program, built as students build theirs."""
+    assert f'"{PVM_HINT}"' in (HANDOUTS / "lab2.md").read_text()
+    if kvm_problem():
+        pytest.skip(kvm_problem())
+    if not on_pvm():
+        pytest.skip("this machine's KVM is not PVM: the program runs in ring 3")
+    # A format with a conversion: gcc turns a plain printf("...\\n") into puts().
+    (tmp_path / "hello.c").write_text(
+        '#include <stdio.h>\n'
+        'int main(int argc, char **argv) { (void)argv; printf("%d\\n", argc); return 0; }\n')
+    built = subprocess.run(["musl-gcc", "-static", "-O2", "-o", "hello", "hello.c"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert built.returncode == 0, built.stderr
+    result = subprocess.run([REFERENCE, "./hello"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 125
+    assert "KVM_EXIT_INTERNAL_ERROR" in result.stderr and PVM_HINT in result.stderr
+    assert "make run-emulated" in result.stderr
+
+
 def test_matching_of_ellipsis():
     assert matches(["a", "...", "d"], ["a", "b", "c", "d"])
     assert matches(["a", "..."], ["a"])
@@ -89,6 +144,21 @@ def test_memory_map_figure_is_drawn_from_the_current_layout(tmp_path):
                             capture_output=True, text=True, check=True)
     assert figure.stdout == (HANDOUTS / "figures" / "memory-map.svg").read_text(), (
         "handouts/figures/memory-map.svg is out of date: run make figures")
+
+
+def test_syscall_registers_figure_is_drawn_from_a_real_run():
+    """The figure of the vCPU at a system call's hlt holds the values gdb reads
+    in a run of the reference VMM today (its script makes that run)."""
+    if kvm_problem():
+        pytest.skip(kvm_problem())
+    if shutil.which("gdb") is None:
+        pytest.skip("gdb is not installed (make test-deps installs it)")
+    figure = subprocess.run([HANDOUTS / "figures" / "syscall_registers_svg.py", REFERENCE,
+                             BUILD / "vm_src" / "boot.elf", BUILD / "vm_src" / "app"],
+                            capture_output=True, text=True, timeout=180)
+    assert figure.returncode == 0, figure.stderr
+    assert figure.stdout == (HANDOUTS / "figures" / "syscall-registers.svg").read_text(), (
+        "handouts/figures/syscall-registers.svg is out of date: run make figures")
 
 
 @pytest.mark.parametrize("document", sorted(HANDOUTS.glob("*.md")), ids=lambda p: p.name)
@@ -134,4 +204,19 @@ def test_make_command_exists(command):
     """Each `make ...` the handouts name is a target of the kit's Makefile."""
     result = subprocess.run(command.replace("make", "make -n", 1), shell=True, cwd=KIT,
                             env=user_environment(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def statement_make_commands():
+    text = (HANDOUTS / "lab2.md").read_text()
+    return sorted(set(INLINE_MAKE.findall(text)))
+
+
+@pytest.mark.parametrize("command", statement_make_commands())
+def test_statement_make_command_works_in_lab2_vm_src(command):
+    """The statement says each of its `make ...` commands works in lab2/vm_src
+    as at the top of the kit: lab2/vm_src/Makefile hands it on."""
+    result = subprocess.run(command.replace("make", "make -n", 1), shell=True,
+                            cwd=KIT / "lab2" / "vm_src", env=user_environment(),
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

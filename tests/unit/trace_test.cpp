@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -69,6 +70,17 @@ TEST_F(TraceTest, OpenPrintsExactlyThePathGiven)
     const std::string_view path("./ay_caramba-and-more", 12); // not NUL-terminated there
     EXPECT_EQ(traced([&](Trace& t) { t.open(path, 0, 0, 3); }),
               "OPEN ./ay_caramba 0 0 - return 3\n");
+}
+
+TEST_F(TraceTest, OpenOfAPathTheVmmCannotReadSaysBadAddress)
+{
+    // sys_open passes GuestMemory::c_string()'s answer: nullopt for a pointer
+    // outside guest memory. strace shows the address; the trace has no text.
+    EXPECT_EQ(traced([](Trace& t) { t.open(std::nullopt, 0, 0, -14); }),
+              "OPEN (bad address) 0 0 - return -14\n");
+    const std::optional<std::string_view> read = "./ay_caramba";
+    EXPECT_EQ(traced([&](Trace& t) { t.open(read, 32834, 511, 3); }),
+              "OPEN ./ay_caramba 32834 511 - return 3\n");
 }
 
 TEST_F(TraceTest, WriteLinePrintsTheBufferInHex)

@@ -188,7 +188,7 @@ start64:
 
 .enter_ring0:
     ; Ring 0, for hypervisors that cannot switch rings with syscall/sysret
-    ; (see README): the program simply runs at our privilege level.
+    ; (README.md, "Ring 3 and ring 0"): the program simply runs at our privilege level.
     jmp [program_entry]
 
 ; ---------------------------------------------------------------------------

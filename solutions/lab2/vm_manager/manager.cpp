@@ -199,7 +199,10 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     //! // TODO(step 2): call the sys_ function for the number in regs.rax with
     //! // its arguments. For the call that ends the program (SYS_exit_group,
     //! // or SYS_exit), print the EXIT line and return the status. For now
-    //! // every call is "undefined".
+    //! // every call is "undefined". The first, arch_prctl, cannot stay so:
+    //! // when it fails, musl's start-up stops the program with a hlt. The
+    //! // statement (Step 2, "Start here") says what a VMM may do with it and
+    //! // with set_tid_address.
     //! guest.trace.undefined(regs.rax);
     //! regs.rax = static_cast<uint64_t>(-ENOSYS);
     //! vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes
@@ -224,12 +227,13 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
         // same Linux x86-64 ABI. The path resolves in --workdir, never outside.
         result = guest.files.open(std::string(*path), flags, mode);
     }
-    guest.trace.open(path ? *path : "(bad address)", flags, mode, result);
+    guest.trace.open(path, flags, mode, result); // no path: "(bad address)"
     return result;
     //! ELSE
     //! // TODO(step 2): read the path with guest.memory.c_string(), open it
     //! // with guest.files.open() (it gives the guest its own fd), print
-    //! // guest.trace.open(...), and return the guest fd or -errno.
+    //! // guest.trace.open(...) (with std::nullopt for a path it cannot read:
+    //! // "(bad address)"), and return the guest fd or -errno.
     //! (void)guest, (void)path_address, (void)flags, (void)mode;
     //! return -ENOSYS;
     //! END SOLUTION
