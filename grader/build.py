@@ -79,6 +79,7 @@ def precompiled_header(snapshot, sandbox, cache):
         if (directory / "failed").exists():
             return None
         out = _scratch(Path(cache) / "tmp")
+        os.chmod(out, 0o777)  # the sandbox's user writes the header there
         try:
             # A one-line header that includes vmm.hpp, so that vmm.hpp's
             # `#pragma once` is not in the main file (a warning, so an error).
