@@ -61,7 +61,11 @@ def _locked(path):
 
 def _scratch(parent):
     Path(parent).mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=parent))
+    path = Path(tempfile.mkdtemp(dir=parent))
+    # Under root, the sandbox's user must reach the files in it by name: without
+    # a sandbox (SANDBOX=none, a Gradescope container) its paths are these.
+    os.chmod(path, 0o711)
+    return path
 
 
 def precompiled_header(snapshot, sandbox, cache):
@@ -75,6 +79,7 @@ def precompiled_header(snapshot, sandbox, cache):
         if (directory / "failed").exists():
             return None
         out = _scratch(Path(cache) / "tmp")
+        os.chmod(out, 0o777)  # the sandbox's user writes the header there
         try:
             # A one-line header that includes vmm.hpp, so that vmm.hpp's
             # `#pragma once` is not in the main file (a warning, so an error).

@@ -9,6 +9,8 @@
 #   make grade-bench                  time the grading of 300 submissions on KVM, and of a few
 #                                     in the emulated machine on one CPU (COPIES=n: another n)
 #   make grader-test                  the grader's self-tests (part of make test)
+#   make test-gradescope              the Gradescope zip in a container as Gradescope runs it
+#                                     (root, minutes; not part of make test)
 
 GRADER_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 GRADER_KIT := $(abspath $(GRADER_DIR)/..)
@@ -21,7 +23,8 @@ GRADER_PACKAGES := $(GRADER_CHECK_PACKAGES) python3-pytest-timeout bubblewrap
 GRADER_ENV := PYTHONDONTWRITEBYTECODE=1 PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
 GRADER := cd $(GRADER_KIT) && $(GRADER_ENV) $(GRADER_PYTHON) -m grader
 
-.PHONY: check grade gradescope grade-bench grader-test grader-deps grader-check-deps
+.PHONY: check grade gradescope grade-bench grader-test grader-deps grader-check-deps \
+    test-gradescope test-gradescope-deps
 
 grader-deps:
 	@$(GRADER_KIT)/tools/deps.sh $(GRADER_PACKAGES)
@@ -49,7 +52,22 @@ grade-bench: | grader-deps
 
 grader-test: | grader-deps
 	@cd $(GRADER_KIT) && $(GRADER_ENV) $(GRADER_PYTHON) -m pytest -q -p no:cacheprovider \
-	    -p pytest_timeout --timeout=300 --ignore=grader/tests/both_machines grader/tests
+	    -p pytest_timeout --timeout=300 --ignore=grader/tests/gradescope \
+	    --ignore=grader/tests/both_machines grader/tests
+
+# The zip in a container made as Gradescope's (grader/tests/gradescope/): a
+# Debian root made by debootstrap, setup.sh run in it, then run_autograder for
+# a few submissions, compared with make grade on this machine's KVM; then a
+# class graded on both machines, test by test the same (grader/tests/both_machines).
+# As root. Not in a handout, which has no grader/tests/.
+ifneq ($(wildcard $(GRADER_DIR)/tests/gradescope),)
+test-gradescope-deps:
+	@$(GRADER_KIT)/tools/deps.sh debootstrap
+
+test-gradescope: gradescope | grader-deps test-gradescope-deps
+	@cd $(GRADER_KIT) && $(GRADER_ENV) $(GRADER_PYTHON) -m pytest -q -p no:cacheprovider \
+	    -p pytest_timeout --timeout=5400 grader/tests/gradescope grader/tests/both_machines
+endif
 
 # The runner (grader/sandbox/runner/): every command a submission brings runs
 # under it, on the grading machine and in the emulated machine alike, so it is

@@ -141,6 +141,10 @@ def pack(out, root=kit.KIT, variants=None):
 
 def prepare(out=PREPARED):
     """setup.sh's work: the kit snapshot, and the expected runs made once."""
+    # The compilers run as a uid of their own, without a sandbox, and must not
+    # read private/ (the zip gives it the modes of any folder): root's only.
+    if (kit.KIT / kit.PRIVATE).is_dir():
+        os.chmod(kit.KIT / kit.PRIVATE, 0o700)
     chosen, note = sandbox.choose("auto", kit.runner())
     snapshot = kit.prepare(out / "kit", sandbox=chosen, cache=out / "cache")
     machine = machines.choose(chosen, snapshot, sandbox_note=note)
