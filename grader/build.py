@@ -158,24 +158,29 @@ def _compile_vmm(source, snapshot, sandbox, cache, entry):
 
 def guess(source, out_dir, sandbox):
     """Builds a student's app_guess.c (bytes) with musl-gcc -static, in the sandbox."""
+    return c_program(source, "app_guess", out_dir, sandbox)
+
+
+def c_program(source, name, out_dir, sandbox):
+    """Builds a student's C program `name`.c (bytes: app_guess.c, or a sample)
+    with musl-gcc -static, in the sandbox, into out_dir/out/`name`."""
     out_dir = Path(out_dir).resolve()
     (out_dir / "src").mkdir(parents=True, exist_ok=True)
     (out_dir / "out").mkdir(exist_ok=True)
     os.chmod(out_dir / "out", 0o777)  # the sandbox's user writes there
-    (out_dir / "src" / "app_guess.c").write_bytes(source)
-    argv = ["musl-gcc", *MUSL_FLAGS, "-MD", "-MF", "/out/app_guess.d", "-o", "/out/app_guess",
-            "app_guess.c"]
+    (out_dir / "src" / f"{name}.c").write_bytes(source)
+    dependencies = ["-MD", "-MF", f"/out/{name}.d"]
+    argv = ["musl-gcc", *MUSL_FLAGS, *dependencies, "-o", f"/out/{name}", f"{name}.c"]
     outcome = sandbox.run(argv, cwd="/src", limits=BUILD_LIMITS, mounts=[
         Mount(out_dir / "src", "/src"), Mount(out_dir / "out", "/out", writable=True)])
-    built = out_dir / "out" / "app_guess"
+    built = out_dir / "out" / name
     log = outcome.stderr.decode(errors="replace")
-    problem = include_problem(log, out_dir / "out" / "app_guess.d", ["/src", out_dir / "src"])
+    problem = include_problem(log, out_dir / "out" / f"{name}.d", ["/src", out_dir / "src"])
     ok = outcome.status == 0 and not problem and built.is_file() and not built.is_symlink()
     return BuildResult(ok=ok, binary=str(built) if ok else None, log=log,
                        status=outcome.status, timed_out=outcome.timed_out,
                        seconds=round(outcome.seconds, 3),
-                       command=" ".join(a for a in argv if a not in ("-MD", "-MF",
-                                                                    "/out/app_guess.d")),
+                       command=" ".join(a for a in argv if a not in dependencies),
                        problem=problem)
 
 

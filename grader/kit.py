@@ -64,19 +64,25 @@ PRIVATE_PROGRAMS = PRIVATE / "programs"
 PRIVATE_HIDDEN = PRIVATE_PROGRAMS / "hidden.json"  # {name: arguments}
 
 
+def program_arguments(source_text):
+    """The command-line arguments a test program's source asks for, on a line
+    `// arguments: 3 "two words"` (shell quoting); none without that line."""
+    for line in source_text.splitlines():
+        if line.startswith("// arguments:"):
+            try:
+                return shlex.split(line.split(":", 1)[1])
+            except ValueError:  # unbalanced quotes: taken as words
+                return line.split(":", 1)[1].split()
+    return []
+
+
 def hidden_programs(kit=KIT):
     """{name: arguments} of the hidden test programs: the sources' `// arguments:`
     lines, or the prebuilt programs' list in an autograder."""
     if (Path(kit) / PRIVATE_HIDDEN).exists():
         return json.loads((Path(kit) / PRIVATE_HIDDEN).read_text())
-    programs = {}
-    for source in sorted(PROGRAMS.glob("*.c")):
-        arguments = []
-        for line in source.read_text().splitlines():
-            if line.startswith("// arguments:"):
-                arguments = shlex.split(line.split(":", 1)[1])
-        programs[source.stem] = arguments
-    return programs
+    return {source.stem: program_arguments(source.read_text())
+            for source in sorted(PROGRAMS.glob("*.c"))}
 
 
 @dataclass

@@ -12,7 +12,7 @@ import os
 
 from pathlib import Path
 
-from grader.machines.runs import Request, Run
+from grader.machines.runs import VMM_STOPPED, Request, Run
 
 REFERENCE_LABEL = "the reference VMM"
 NATIVE_LABEL = "the program run natively (strace)"
@@ -31,6 +31,14 @@ class Oracle:
         self.description = (REFERENCE_LABEL if self.vmm else
                             "the lab program run natively under strace (this kit has no "
                             "reference VMM)")
+        # How Step 3 runs app_guess.c: in the oracle, as the lab program's model.
+        self.step3 = ("Step 3: your app_guess.c is built with musl-gcc -static -O2 and run by "
+                      "the reference VMM" if self.vmm else
+                      "Step 3: your app_guess.c is built with musl-gcc -static -O2 and run "
+                      "natively under strace, not under your VMM (this kit has no reference "
+                      "VMM)") + (", and its open, write, close and exit calls and the files it "
+                                 "writes are compared with the lab program's, run the same "
+                                 "way, buffer addresses aside.")
 
     def request(self, spec, program=None):
         """The request for the oracle's run of `spec` (a program of the
@@ -50,10 +58,15 @@ class Oracle:
         path = self._path(spec, program)
         return Run.from_json(json.loads(path.read_text())) if path.exists() else None
 
+    def finished(self, run):
+        """Whether the program ended by itself: not stopped by the runner's
+        limits, nor by the reference VMM's --timeout or --max-exits."""
+        return run.status is not None and not (self.vmm and run.status == VMM_STOPPED)
+
     def keep(self, spec, run, program=None):
         """Keeps an expected run for the others; a run that did not finish is
         the grader's problem, never an expectation."""
-        if run.status is None:  # stopped by a limit
+        if not self.finished(run):
             raise RuntimeError(f"{self.label} did not finish running {spec.describe()}: "
                                f"{run.stderr.strip()[:500]}")
         # Written whole, then renamed: a process reading it never sees half of it.

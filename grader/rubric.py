@@ -7,7 +7,7 @@ natively under strace). Run it with `make check` (a student's own check: no
 hidden tests) or `make grade` (a class), not with pytest directly.
 """
 from grader.session.fixtures import compiler_messages
-from grader.session.plugin import Fail, graded
+from grader.session.plugin import Fail, graded, practice
 
 # --- 1. The VMM builds ------------------------------------------------------------------
 
@@ -103,3 +103,11 @@ def test_hidden_errors(hidden):
 @graded(5, "Hidden: names and text from the command line, output on stdout", hidden=True)
 def test_hidden_arguments(hidden):
     hidden("arguments").everything()
+
+
+# --- Practice: the student's own samples/ programs (make check only, no points) -------
+
+
+@practice("samples/{case}")
+def test_practice(sample):
+    sample.everything()

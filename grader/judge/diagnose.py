@@ -3,7 +3,7 @@ failed test."""
 import signal
 
 from grader.judge import syscalls, trace
-from grader.machines.runs import RUN_LIMITS, VMM_MAX_EXITS, VMM_TIMEOUT
+from grader.machines.runs import RUN_LIMITS, VMM_MAX_EXITS, VMM_STOPPED, VMM_TIMEOUT
 
 _SIGNALS = {
     signal.SIGSEGV: "crashed with a segmentation fault (SIGSEGV): it used a bad pointer. "
@@ -53,9 +53,9 @@ def how_it_ended(run):
             else f"signal {number}"
         text = known or f"was killed by {name}"
         return f"{who} {text} (exit status {status}).{said}"
-    if status == 124:
-        return (f"{who} was stopped (exit status 124: --timeout {VMM_TIMEOUT} or --max-exits "
-                f"{VMM_MAX_EXITS}): the program never exited.{said}")
+    if status == VMM_STOPPED:
+        return (f"{who} was stopped (exit status {status}: --timeout {VMM_TIMEOUT} or "
+                f"--max-exits {VMM_MAX_EXITS}): the program never exited.{said}")
     if status == 125:
         return f"{who} failed (exit status 125: the guest crashed or the VMM failed).{said}"
     if status == 2:

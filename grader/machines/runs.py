@@ -24,6 +24,7 @@ from grader.sandbox import Behaviour, FileInfo, Limits
 
 VMM_TIMEOUT = 2  # seconds: the VMM's --timeout, for a guest that never exits
 VMM_MAX_EXITS = 2000  # the VMM's --max-exits, for a guest that never stops calling
+VMM_STOPPED = 124  # the VMM's status when one of those stopped the guest (kExitStopped)
 # The runner's limits: it also stops a VMM that hangs outside the guest.
 RUN_LIMITS = Limits(seconds=VMM_TIMEOUT + 3, processes=32, memory=1024 << 20,
                     file_size=64 << 20, capture=256 << 10, output=16 << 20, scratch=64 << 20,

@@ -23,19 +23,24 @@ def indent(text, prefix="      "):
 
 
 def entry(result, repeated_details=False, hidden_mark=False):
-    """One test: a status line, then what happened, indented. With
-    `repeated_details`, how the run ended was already said above."""
+    """One test: a status line, then what happened, indented."""
     label = LABELS[result.status]
     points = f"{'-' if result.status == 'not checked' else number(result.score)}/" \
              f"{number(result.points)}"
     mark = "  (hidden test)" if hidden_mark and result.visibility != "visible" else ""
     line = f"{label:<7} {points:>6}  {result.title}{mark}"
+    return line + _what_happened(result, repeated_details)
+
+
+def _what_happened(result, repeated_details):
+    """A failed test's message and details, indented under its line; with
+    `repeated_details`, how the run ended was already said above."""
     output = result.output
     if repeated_details and result.details:
         output = result.message + "\n(The same explanation as above.)"
     if output and result.status != "passed":
-        line += "\n" + indent(output.rstrip())
-    return line
+        return "\n" + indent(output.rstrip())
+    return ""
 
 
 def check_banner(config):
@@ -43,7 +48,19 @@ def check_banner(config):
     if grading is None:
         return f"Checking {config.getoption('submission')}.\n"
     return (f"Checking {config.getoption('submission')} against {grading.oracle.description}.\n"
-            f"{grading.where()}\n")
+            f"{grading.oracle.step3}\n{grading.where()}\n")
+
+
+def practice_banner(grading):
+    against = grading.oracle.label if grading is not None else "the expected runs"
+    return ("\nPractice, for no points: your VMM on the programs in your samples/ folder, "
+            f"each against {against}.")
+
+
+def practice_entry(result, repeated_details=False):
+    """One practice program: OK, or FAIL and why."""
+    label = "OK" if result.status == "passed" else LABELS[result.status]
+    return f"PRACTICE {result.title}: {label}" + _what_happened(result, repeated_details)
 
 
 def check_summary(results, hidden_points, extra):
@@ -86,7 +103,7 @@ def gradescope(results, extra):
     }
 
 
-def feedback(results, extra):
+def feedback(results, extra, practice=()):
     score, points = total(results)
     student = extra.get("student", "")
     lines = [f"Lab 2 — results{' for ' + student if student else ''}", "",
@@ -94,16 +111,19 @@ def feedback(results, extra):
     if extra.get("where"):
         lines += [extra["where"], ""]
     lines += [entry(r, hidden_mark=True) for r in results]
+    if practice:
+        lines += ["", "Practice, for no points (your samples/ programs):"]
+        lines += [practice_entry(r) for r in practice]
     notes = extra.get("notes", [])
     if notes:
         lines += ["", "Notes:"] + ["  - " + n for n in notes]
     return "\n".join(lines) + "\n"
 
 
-def write_student_files(out, results, extra):
+def write_student_files(out, results, extra, practice=()):
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(gradescope(results, extra), indent=1) + "\n")
-    (out / "feedback.txt").write_text(feedback(results, extra))
+    (out / "feedback.txt").write_text(feedback(results, extra, practice))
 
 
 def grader_failure(student, reason, rubric):

@@ -49,6 +49,8 @@ class Grading:
         self.lab_program = Path(option("program")) if option("program") else None
         if self.lab_program:
             self.notes.append("Graded against your own lab program, the one in your handout.")
+        if self.mode == "check":
+            self.notes += self.submission.sample_notes
         self.timing = {"build": 0.0, "run": 0.0, "compare": 0.0}
 
     def where(self):
@@ -57,6 +59,7 @@ class Grading:
 
     def close(self):
         shutil.rmtree(self.work / "guess", ignore_errors=True)
+        shutil.rmtree(self.work / "samples", ignore_errors=True)
 
     def extra_data(self):
         runs = self.__dict__.get("runs", {})
@@ -88,6 +91,26 @@ class Grading:
         self.timing["build"] += result.seconds
         return result
 
+    @cached_property
+    def samples(self):
+        """make check's practice: {file name: (Spec, BuildResult)} of the
+        programs in the student's samples/, each built as app_guess.c is."""
+        if self.mode != "check":
+            return {}
+        built = {}
+        for name, source in sorted(self.submission.samples.items()):
+            stem = name.removesuffix(".c")
+            # Named apart from the snapshot's programs (a sample may be called app.c).
+            spec = Spec(f"sample-{stem}", tuple(kit.program_arguments(
+                source.decode(errors="replace"))), "file")
+            result = build.c_program(source, stem, self.work / "samples" / stem, self.sandbox)
+            self.timing["build"] += result.seconds
+            built[name] = (spec, result)
+        return built
+
+    def sample_binaries(self):
+        return {spec: Path(result.binary) for spec, result in self.samples.values() if result.ok}
+
     def student_vmm(self):
         if not self.vmm_build.ok:
             raise Fail("Not run: your VMM did not build (see the build test above).")
@@ -99,16 +122,21 @@ class Grading:
 
     def program(self, spec):
         """The file of a spec's program: the student's own lab program where
-        they have one, otherwise the snapshot's."""
+        they have one, a sample of theirs, otherwise the snapshot's."""
         if spec.program == LAB.program and self.lab_program:
             return self.lab_program
+        samples = self.sample_binaries()
+        if spec in samples:
+            return samples[spec]
         return self.snapshot.program(spec.program)
 
     @cached_property
     def runs(self):
         """Every run this grading needs, made in one go on the machine:
-        {("student" | "guess" | "expected", spec): Run}."""
+        {("student" | "guess" | "expected", spec): Run}. The samples' expected
+        runs are made each time, never kept: a sample is the student's."""
         student = [LAB] + (self.hidden_specs() if self.mode == "grade" else [])
+        samples = list(self.sample_binaries()) if self.vmm_build.ok else []
         guess = self.guess_build
         expected = [LAB] + ([LAB_TRACED] if guess and guess.ok else []) + student[1:]
         requests = {}
@@ -118,6 +146,10 @@ class Grading:
                                                       Path(self.vmm_build.binary), YOUR_VMM)
         if guess and guess.ok:
             requests[("guess", GUESS)] = self.oracle.request(GUESS, Path(guess.binary))
+        for spec in samples:
+            requests[("student", spec)] = Request(spec, self.program(spec),
+                                                  Path(self.vmm_build.binary), YOUR_VMM)
+            requests[("expected", spec)] = self.oracle.request(spec, self.program(spec))
         cached = {spec: self.oracle.cached(spec, self.program(spec)) for spec in expected}
         for spec, run in cached.items():
             if run is None:
@@ -214,6 +246,34 @@ def hidden(grading):
         return grading.compared(grading.expected(spec), grading.actual(spec),
                                 program=spec.describe(), left=grading.oracle.column)
     return compare
+
+
+@pytest.fixture
+def sample(grading, request):
+    """A program of the student's samples/ in their VMM, against the oracle."""
+    name = request.param
+    spec, result = grading.samples[name]
+    shown = f"samples/{name}"
+    if not result.ok:
+        raise Fail((f"{shown} cannot be run: {result.problem} " if result.problem else "")
+                   + f"{shown} does not build with `musl-gcc -static -O2`:\n"
+                   + compiler_messages(result))
+    expected = grading.expected(spec)
+    if not grading.oracle.finished(expected):
+        raise Fail(f"{shown} did not end by itself in the expected run "
+                   f"({grading.oracle.label}): a sample must finish, so that there is "
+                   "something to compare your VMM's run with.")
+    return grading.compared(expected, grading.actual(spec), program=shown,
+                            left=grading.oracle.column)
+
+
+def pytest_generate_tests(metafunc):
+    """One practice test per sample (none when grading)."""
+    if "sample" in metafunc.fixturenames:
+        grading = getattr(metafunc.config, "grading", None)
+        names = (sorted(grading.submission.samples)
+                 if grading is not None and grading.mode == "check" else [])
+        metafunc.parametrize("sample", names, indirect=True, ids=names)
 
 
 def compiler_messages(result, lines=30):

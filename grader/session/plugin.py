@@ -11,6 +11,9 @@ It earns its points when it passes. It says why it failed by raising Fail
 (nothing), Partial (a fraction of the points) or NotSubmitted (the file it
 grades was not handed in); each carries a message for the student. Any other
 exception is a grader error, reported as such, for 0 points.
+
+A practice test (@practice) is checked the same way, by make check only, and
+counts for nothing: its results are listed apart, never in the score.
 """
 import time
 import traceback
@@ -51,6 +54,7 @@ class Graded:
     points: float
     title: str
     visibility: str
+    practice: bool = False
 
 
 def graded(points, title, *, hidden=False):
@@ -59,6 +63,15 @@ def graded(points, title, *, hidden=False):
     make check)."""
     def mark(function):
         function.graded = Graded(points, title, AFTER_PUBLISHED if hidden else VISIBLE)
+        return function
+    return mark
+
+
+def practice(title):
+    """Marks a test as practice: make check runs it, for no points. The test
+    is parametrized, one case each; `{case}` in `title` is the case's id."""
+    def mark(function):
+        function.graded = Graded(0, title, VISIBLE, practice=True)
         return function
     return mark
 
@@ -109,7 +122,7 @@ def rubric_items(module):
     items = []
     for name, function in vars(module).items():
         info = getattr(function, "graded", None)
-        if name.startswith("test_") and info is not None:
+        if name.startswith("test_") and info is not None and not info.practice:
             items.append({"name": name.removeprefix("test_"), "title": info.title,
                           "points": info.points, "visibility": info.visibility})
     return items
@@ -126,6 +139,7 @@ class Recorder:
         self.config = config
         self.mode = config.getoption("mode")
         self.results = []
+        self.practice = []  # make check's practice results: never scored
         self.shown_details = set()  # make check shows the same details once
         self.quiet = False
         self.hidden_points = 0.0
@@ -136,9 +150,13 @@ class Recorder:
         kept, dropped = [], []
         for item in items:
             info = _graded(item)
-            if info is None or (self.mode == "check" and info.visibility == AFTER_PUBLISHED):
+            # A practice test with no case (no samples) is pytest's one skipped item.
+            no_case = item.get_closest_marker("skip") is not None
+            if (info is None or (self.mode == "check" and info.visibility == AFTER_PUBLISHED)
+                    or (info is not None and info.practice
+                        and (self.mode != "check" or no_case))):
                 dropped.append(item)
-                if info is not None:
+                if info is not None and not info.practice:
                     self.hidden_points += info.points
             else:
                 kept.append(item)
@@ -158,6 +176,9 @@ class Recorder:
         if call.when == "setup" and call.excinfo is None:
             return  # the call phase decides
         result = self._result(item, info, call)
+        if info.practice:
+            self._practised(result)
+            return
         self.results.append(result)
         if result.status in ("failed", "partial", "error"):
             report.outcome = "failed"
@@ -170,6 +191,17 @@ class Recorder:
             repeated = result.details in self.shown_details
             self.shown_details.add(result.details)
             self._say(results.entry(result, repeated_details=repeated))
+
+    def _practised(self, result):
+        """A practice result: listed, never scored (make check's exit status is
+        the score's, pytest_sessionfinish)."""
+        if not self.practice:
+            grading = getattr(self.config, "grading", None)
+            self._say(results.practice_banner(grading))
+        self.practice.append(result)
+        repeated = result.details in self.shown_details
+        self.shown_details.add(result.details)
+        self._say(results.practice_entry(result, repeated_details=repeated))
 
     def _result(self, item, info, call):
         error = call.excinfo.value if call.excinfo else None
@@ -186,7 +218,8 @@ class Recorder:
             where = "".join(traceback.format_exception_only(type(error), error)).strip()
             message = ("The grader itself failed on this test, so it could not judge your work: "
                        f"tell your instructor.\n    {_clip(where)}")
-        return Result(len(self.results) + 1, item.name.removeprefix("test_"), info.title,
+        title = info.title.format(case=item.callspec.id) if info.practice else info.title
+        return Result(len(self.results) + 1, item.name.removeprefix("test_"), title,
                       info.points, score, status, message, info.visibility,
                       round(call.duration, 3), details)
 
@@ -208,7 +241,7 @@ class Recorder:
         extra["seconds"] = round(time.monotonic() - self.started, 2)
         out = self.config.getoption("out")
         if out:
-            results.write_student_files(Path(out), self.results, extra)
+            results.write_student_files(Path(out), self.results, extra, self.practice)
         if self.mode == "check":
             self._say(results.check_summary(self.results, self.hidden_points, extra))
             full = all(r.status in ("passed", "not checked") for r in self.results)

@@ -100,3 +100,80 @@ def test_without_kvm_check_takes_the_emulated_machine_and_says_the_same(kvm_and_
     assert "Graded on this machine's KVM" in with_kvm.stdout
     assert blocks(without.stdout) == blocks(with_kvm.stdout)
     assert "Score: 75/75" in without.stdout
+
+
+# Samples a student adds: one that prints its arguments and ends with a status
+# of its own, one that does not build, one that never ends.
+OWN_SAMPLES = {
+    "echo_status.c": '// arguments: "two words" 7\n#include <string.h>\n#include <unistd.h>\n'
+                     "int main(int argc, char **argv) {\n"
+                     "    write(1, argv[1], strlen(argv[1]));\n"
+                     "    return argc;\n}\n",
+    "typo.c": "int main(void) { return undeclared; }\n",
+    "forever.c": "int main(void) { for (;;) { } }\n",
+}
+
+
+def practice(stdout):
+    """{sample: [its PRACTICE line and the lines under it]}."""
+    found, current = {}, None
+    for line in stdout.splitlines():
+        if line.startswith("PRACTICE "):
+            current = line.removeprefix("PRACTICE ").rsplit(": ", 1)[0]
+            found[current] = [line]
+        elif current is not None and line.startswith("      "):
+            found[current].append(line)
+        else:
+            current = None
+    return found
+
+
+@pytest.mark.parametrize("oracle", ["auto", "native"])
+def test_check_runs_the_samples_as_practice_for_no_points(kvm_and_sandbox, oracle):
+    """make check runs every program of the student's samples/ (the handout's
+    and their own) in their VMM against the oracle, one PRACTICE line each;
+    whatever the samples do, the score and the exit status do not change."""
+    lab = lab_copy(f"check-practice-{oracle}", REFERENCE.read_text())
+    handout_samples = sorted(p.name for p in (lab / "samples").glob("*.c"))
+    for name, text in OWN_SAMPLES.items():
+        (lab / "samples" / name).write_text(text)
+
+    check = grader("check", "--lab", lab, "--out", OUT / f"check-practice-{oracle}",
+                   "--oracle", oracle)
+
+    assert check.returncode == 0, check.stdout + check.stderr  # full marks all the same
+    assert "Score: 60/60" in check.stdout
+    printed = practice(check.stdout)
+    assert set(printed) == {f"samples/{n}" for n in [*handout_samples, *OWN_SAMPLES]}
+    for name in [*handout_samples, "echo_status.c"]:
+        assert printed[f"samples/{name}"] == [f"PRACTICE samples/{name}: OK"]
+    typo = "\n".join(printed["samples/typo.c"])
+    assert typo.startswith("PRACTICE samples/typo.c: FAIL") and "undeclared" in typo
+    forever = "\n".join(printed["samples/forever.c"])
+    assert forever.startswith("PRACTICE samples/forever.c: FAIL")
+    assert "did not end by itself" in forever
+    feedback = (OUT / f"check-practice-{oracle}" / "feedback.txt").read_text()
+    assert "PRACTICE samples/typo.c: FAIL" in feedback
+    results = (OUT / f"check-practice-{oracle}" / "results.json").read_text()
+    assert "samples/" not in results  # never in the score
+
+
+def test_a_sample_the_vmm_gets_wrong_fails_as_practice_only(kvm_and_sandbox, lab_trace):
+    """A VMM that gets the file descriptors wrong fails the samples that use
+    files, saying why, and scores what it scores without samples."""
+    manager = wrong_fd(REFERENCE.read_text(), lab_trace)
+    with_samples = lab_copy("check-practice-wrong", manager)
+    without = lab_copy("check-practice-none", manager)
+    shutil.rmtree(without / "samples")
+
+    check = grader("check", "--lab", with_samples, "--out", OUT / "check-practice-wrong")
+    plain = grader("check", "--lab", without, "--out", OUT / "check-practice-none")
+
+    printed = practice(check.stdout)
+    journal = "\n".join(printed["samples/journal.c"])
+    assert journal.startswith("PRACTICE samples/journal.c: FAIL") and "| wrong: fd" in journal
+    assert not practice(plain.stdout)
+    assert check.returncode == plain.returncode == 1
+    score = [line for line in check.stdout.splitlines() if line.startswith("Score:")]
+    assert score == [line for line in plain.stdout.splitlines() if line.startswith("Score:")]
+    assert blocks(check.stdout) == blocks(plain.stdout)
