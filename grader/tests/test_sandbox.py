@@ -4,6 +4,7 @@ bubblewrap ("none", where the runner alone holds it), as the grader's user,
 and, for the process and disk limits, as an unprivileged user too."""
 import json
 import os
+import random
 import subprocess
 import textwrap
 from pathlib import Path
@@ -16,6 +17,10 @@ from grader.tests.conftest import KIT, fresh
 
 LIMITS = Limits(seconds=5, output=1 << 20, processes=16, scratch=1 << 20)
 SCRATCH = ["/run/work"]
+# Digits in the command lines of this run's processes only (in a sleep's
+# seconds, a comment): pgrep -f TOKEN finds what this run left, never another
+# run's processes on the same machine.
+TOKEN = f"{os.getpid()}{random.randrange(10**8):08d}"
 
 
 @pytest.fixture(params=["bwrap", "none"])
@@ -44,6 +49,11 @@ def python(box, code, limits=LIMITS):
     return box.run(["python3", "-c", textwrap.dedent(code)], mounts=[], cwd="/run/work",
                    limits=limits, scratch=SCRATCH, collect=SCRATCH, watch=True)
 
+
+
+def left_running():
+    """This run's sandboxed processes still alive (pgrep's output)."""
+    return subprocess.run(["pgrep", "-f", TOKEN], capture_output=True).stdout
 
 def test_it_sees_only_what_it_is_given(bwrap_box):
     top = shell(bwrap_box, "ls /").stdout.decode().split()
@@ -88,20 +98,20 @@ def test_it_has_no_network(bwrap_box):
 
 
 def test_it_is_stopped_at_its_time_limit_with_what_it_started(box):
-    outcome = shell(box, "sleep 61 & sleep 61", limits=Limits(seconds=0.5))
+    outcome = shell(box, f"sleep 61.{TOKEN} & sleep 61.{TOKEN}", limits=Limits(seconds=0.5))
 
     assert outcome.timed_out and outcome.status is None and outcome.seconds < 5
     assert outcome.behaviour.left_running >= 1  # the sleeps, beside the shell
-    assert not subprocess.run(["pgrep", "-f", "^sleep 61$"], capture_output=True).stdout
+    assert not left_running()
 
 
 def test_what_it_leaves_running_is_killed_and_reported(box):
-    outcome = shell(box, "setsid sh -c 'sleep 77 &' ; (sleep 77 &) ; echo done")
+    outcome = shell(box, f"setsid sh -c 'sleep 77.{TOKEN} &' ; (sleep 77.{TOKEN} &) ; echo done")
 
     assert outcome.status == 0 and outcome.stdout == b"done\n"
     assert outcome.behaviour.left_running == 2
     assert "left 2 processes running after it ended (killed)" in outcome.behaviour.notes()
-    assert not subprocess.run(["pgrep", "-f", "^sleep 77$"], capture_output=True).stdout
+    assert not left_running()
 
 
 def test_a_flood_of_output_is_stopped_and_only_its_start_kept(box):
@@ -118,7 +128,8 @@ def test_files_are_limited_in_size(box):
     assert outcome.signal == 25  # SIGXFSZ
 
 
-FORK_BOMB = """
+FORK_BOMB = f"""
+# {TOKEN}
 import os, time
 while True:
     try:
@@ -135,7 +146,7 @@ def test_a_fork_bomb_is_stopped_at_the_process_limit(box):
     assert outcome.too_many_processes and outcome.status is None and outcome.seconds < 5
     assert outcome.behaviour.process_peak == 16
     assert "started 16 processes, its limit (a fork bomb?): stopped" in outcome.behaviour.notes()
-    assert not subprocess.run(["pgrep", "-f", "os.fork"], capture_output=True).stdout
+    assert not left_running()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="as root only")
@@ -216,4 +227,4 @@ def test_not_as_root_the_limits_hold_too(runner, tmp_path):
     assert seen["kind"] == "bwrap"
     assert seen["peak"] == 16 and seen["stopped"]
     assert seen["full"] == ["/run/work"]
-    assert not subprocess.run(["pgrep", "-f", "os.fork"], capture_output=True).stdout
+    assert not left_running()
