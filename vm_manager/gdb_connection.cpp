@@ -163,6 +163,9 @@ std::optional<std::string> GdbConnection::take_packet()
         const std::size_t hash = input_.find('#', start);
         if (hash == std::string::npos || input_.size() < hash + 3) {
             input_.erase(0, start);
+            if (input_.size() > 2 * kMaxPacket) {
+                input_.clear(); // no gdb sends this much without a '#': not a packet
+            }
             return std::nullopt; // the rest has not arrived yet
         }
         std::string data = input_.substr(start + 1, hash - start - 1);
@@ -190,7 +193,8 @@ void GdbConnection::write_all(const std::string& bytes)
 {
     std::size_t done = 0;
     while (done < bytes.size()) {
-        // SIGPIPE is ignored while gdb is attached: a closed connection is EPIPE here.
+        // SIGPIPE is ignored for the whole run (standard_streams.cpp): a closed
+        // connection is EPIPE here.
         const ssize_t count = ::write(socket_.get(), bytes.data() + done, bytes.size() - done);
         if (count < 0 && errno == EINTR) {
             continue;

@@ -16,6 +16,10 @@
 
 namespace vmm {
 
+// The largest packet the stub takes from gdb (qSupported's PacketSize, in hex
+// there): gdb sizes its memory reads and writes to fit.
+inline constexpr std::size_t kMaxPacket = 0x4000;
+
 // gdb closed the connection, or it broke.
 class GdbGone : public std::exception {
   public:

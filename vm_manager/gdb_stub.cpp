@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -61,8 +62,9 @@ bool parse_address_length(std::string_view text, uint64_t& address, uint64_t& le
     return ok_address && ok_length;
 }
 
-const char* kErrorFault = "E14"; // EFAULT: not inside guest memory
-const char* kErrorInvalid = "E16";
+// gdb's error replies carry an errno in hex.
+const char* kErrorFault = "E0e";   // EFAULT (14): not inside guest memory
+const char* kErrorInvalid = "E16"; // EINVAL (22): a packet we cannot parse
 
 constexpr const char* kStepStop = "T05thread:1;"; // SIGTRAP
 constexpr const char* kBreakpointStop = "T05thread:1;swbreak:;";
@@ -84,15 +86,14 @@ GdbStub::GdbStub(Vcpu& vcpu, GuestMemory& memory, const RunControl& control, uin
       report_site_(exception_report_site(memory))
 {
     gdb_.emplace(port, signal_during_wait, const_cast<RunControl*>(&control));
-    // A write to a gdb that went away must fail with EPIPE, not kill the VMM.
-    std::signal(SIGPIPE, SIG_IGN);
+    check(::fcntl(gdb_->fd(), F_SETOWN, ::getpid()), "fcntl(F_SETOWN)");
     watched_vcpu = &vcpu.run_state();
     struct sigaction action;
     std::memset(&action, 0, sizeof action);
     action.sa_handler = on_gdb_input;
     action.sa_flags = SA_RESTART; // the VMM's other calls (writes to files) go on
     check(::sigaction(SIGIO, &action, nullptr), "sigaction(SIGIO)");
-    check(::fcntl(gdb_->fd(), F_SETOWN, ::getpid()), "fcntl(F_SETOWN)");
+    // Last: from here on, gdb's input raises SIGIO, which the handler is ready for.
     check(::fcntl(gdb_->fd(), F_SETFL, ::fcntl(gdb_->fd(), F_GETFL) | O_ASYNC), "fcntl(O_ASYNC)");
     vcpu.attach(this);
 }
@@ -446,7 +447,11 @@ std::optional<std::string> GdbStub::resume(Resume how, const std::string& addres
 std::string GdbStub::query(const std::string& packet)
 {
     if (packet.starts_with("qSupported")) {
-        return "PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+";
+        char reply[96];
+        std::snprintf(reply, sizeof reply,
+                      "PacketSize=%zx;qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+",
+                      kMaxPacket);
+        return reply;
     }
     if (packet.starts_with("qXfer:features:read:target.xml:")) {
         uint64_t offset = 0;
@@ -460,7 +465,7 @@ std::string GdbStub::query(const std::string& packet)
             return "l";
         }
         const std::string part = xml.substr(offset, length);
-        return (offset + length >= xml.size() ? "l" : "m") + escape_binary(part);
+        return (length >= xml.size() - offset ? "l" : "m") + escape_binary(part);
     }
     if (packet == "qAttached") {
         // 0: gdb "created" this process, so quitting gdb kills it, as for a
@@ -537,9 +542,12 @@ std::string GdbStub::read_memory(const std::string& arguments)
 {
     uint64_t address = 0;
     uint64_t length = 0;
-    if (!parse_address_length(arguments, address, length) || length > 0x800) {
+    if (!parse_address_length(arguments, address, length)) {
         return kErrorInvalid;
     }
+    // Two hex digits a byte in a reply of at most kMaxPacket: gdb asks again
+    // for the rest of a shorter reply than it asked for.
+    length = std::min<uint64_t>(length, kMaxPacket / 2 - 8);
     // The page tables map every address to itself: gdb's addresses are guest
     // physical addresses, checked by GuestMemory.
     const std::optional<std::vector<std::byte>> bytes = breakpoints_.read(address, length);

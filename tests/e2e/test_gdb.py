@@ -4,6 +4,7 @@ the kernel (the system-call numbers strace shows)."""
 import re
 import signal
 import socket
+import struct
 import subprocess
 import time
 
@@ -126,6 +127,37 @@ def test_detach_lets_the_program_run_to_its_end(without_gdb, tmp_path):
     assert vmm.returncode == 0, vmm.stderr
     assert "gdb detached: the program runs on without it" in vmm.stderr
     assert vmm.stdout == without_gdb[0]
+
+
+def test_a_large_memory_read_is_answered_whole(kvm, tmp_path):
+    """gdb reads 12 KiB, more than one reply holds, in as many packets as it
+    takes: the lab program's read-only pages, which hold what the ELF file's
+    segments hold there (the loader copies them; the rest of fresh memory is 0)."""
+    start, size = 0x400000, 12288
+    expected = loaded_image(LAB_APP.read_bytes(), start, size)
+    gdb, vmm = run_under_gdb([REFERENCE], [
+        "break syscall_entry", "continue",
+        f"dump binary memory {tmp_path}/pages.bin {start:#x} {start + size:#x}", "kill"],
+        tmp_path)
+
+    assert (tmp_path / "pages.bin").read_bytes() == expected, gdb.stdout + gdb.stderr
+    assert vmm.returncode == 137
+
+
+def loaded_image(elf, start, size):
+    """[start, start + size) of memory as a static ELF file's PT_LOAD segments
+    fill it: their file bytes, zeros elsewhere."""
+    image = bytearray(size)
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    for i in range(phnum):
+        kind, _, offset, vaddr, _, filesz, _, _ = struct.unpack_from(
+            "<IIQQQQQQ", elf, phoff + i * phentsize)
+        if kind != 1:  # PT_LOAD
+            continue
+        for address in range(max(vaddr, start), min(vaddr + filesz, start + size)):
+            image[address - start] = elf[offset + address - vaddr]
+    return bytes(image)
 
 
 def test_breakpoint_outside_guest_memory_is_refused_and_nothing_is_lost(without_gdb, tmp_path):
