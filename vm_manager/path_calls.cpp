@@ -1,0 +1,426 @@
+#include "path_calls.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace vmm {
+
+namespace {
+
+// AT_FDCWD as a guest passes it: the older calls are their *at forms with it.
+constexpr uint64_t kCwd = static_cast<uint32_t>(AT_FDCWD);
+
+// What an *at call's dirfd, path and flags (AT_EMPTY_PATH,
+// AT_SYMLINK_NOFOLLOW) name: a host fd that the kernel's calls take with
+// AT_EMPTY_PATH, or -errno in `error`.
+struct Target {
+    UniqueFd owned; // the O_PATH fd found, when the path named something
+    int fd = -1;
+    int64_t error = 0;
+};
+
+Target target_of(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t flags)
+{
+    if (path.error) {
+        return {UniqueFd(), -1, path.error};
+    }
+    const std::optional<int> start = call.files.directory(dir_fd);
+    if (!start) {
+        return {UniqueFd(), -1, -EBADF};
+    }
+    std::string_view name = path.text;
+    if (name.empty()) {
+        if (!(flags & AT_EMPTY_PATH)) {
+            return {UniqueFd(), -1, -ENOENT};
+        }
+        if (*start != kWorkingDirectory) {
+            return {UniqueFd(), *start, 0}; // the guest's fd itself
+        }
+        name = "."; // the working directory itself
+    }
+    const int64_t fd = call.files.paths().look_up(*start, name, !(flags & AT_SYMLINK_NOFOLLOW));
+    if (fd < 0) {
+        return {UniqueFd(), -1, fd};
+    }
+    return {UniqueFd(static_cast<int>(fd)), static_cast<int>(fd), 0};
+}
+
+// The directory and last name of an *at call's dirfd and path.
+GuestPaths::Parent parent_of(Call& call, uint64_t dir_fd, const GuestPath& path)
+{
+    if (path.error) {
+        return {UniqueFd(), "", path.error};
+    }
+    const std::optional<int> start = call.files.directory(dir_fd);
+    if (!start) {
+        return {UniqueFd(), "", -EBADF};
+    }
+    return call.files.paths().parent_of(*start, path.text);
+}
+
+// The kernel's name for what a host fd stands for: with AT_SYMLINK_FOLLOW,
+// the calls that have no AT_EMPTY_PATH (chmod, link) act on the fd's file
+// itself through it, and on nothing else. It needs /proc mounted in the VMM's world.
+std::string fd_path(int fd)
+{
+    return "/proc/self/fd/" + std::to_string(fd);
+}
+
+int64_t stat_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t buffer, uint64_t flags)
+{
+    if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT}) {
+        return -EINVAL;
+    }
+    const Target target = target_of(call, dir_fd, path, flags);
+    if (target.error) {
+        return target.error;
+    }
+    const std::optional<std::span<std::byte>> status = call.buffer(buffer, kStatSize);
+    if (!status) {
+        return -EFAULT;
+    }
+    // The kernel writes its struct stat straight into guest memory.
+    return host_result(::syscall(SYS_newfstatat, target.fd, "", status->data(), AT_EMPTY_PATH));
+}
+
+int64_t access_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t mode, uint64_t flags)
+{
+    if ((mode & ~uint64_t{R_OK | W_OK | X_OK}) ||
+        (flags & ~uint64_t{AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH})) {
+        return -EINVAL;
+    }
+    const Target target = target_of(call, dir_fd, path, flags);
+    if (target.error) {
+        return target.error;
+    }
+    return host_result(::syscall(SYS_faccessat2, target.fd, "", static_cast<int>(mode),
+                                 AT_EMPTY_PATH | static_cast<int>(flags & AT_EACCESS)));
+}
+
+int64_t readlink_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t buffer,
+                    uint64_t size)
+{
+    if (static_cast<int32_t>(size) <= 0) {
+        return -EINVAL; // the kernel's int bufsiz
+    }
+    const Target target = target_of(call, dir_fd, path, AT_SYMLINK_NOFOLLOW);
+    if (target.error) {
+        return target.error;
+    }
+    struct stat info;
+    if (::fstat(target.fd, &info) != 0) {
+        return -errno;
+    }
+    if (!S_ISLNK(info.st_mode)) {
+        return -EINVAL; // not a symbolic link
+    }
+    const std::optional<std::span<std::byte>> text =
+        call.buffer(buffer, static_cast<uint32_t>(size));
+    if (!text) {
+        return -EFAULT;
+    }
+    return host_result(
+        ::readlinkat(target.fd, "", reinterpret_cast<char*>(text->data()), text->size()));
+}
+
+int64_t chmod_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t mode)
+{
+    const Target target = target_of(call, dir_fd, path, 0);
+    if (target.error) {
+        return target.error;
+    }
+    return host_result(::chmod(fd_path(target.fd).c_str(), guest_file_mode(mode)));
+}
+
+int64_t mkdir_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t mode)
+{
+    const GuestPaths::Parent parent = parent_of(call, dir_fd, path);
+    if (parent.error) {
+        return parent.error;
+    }
+    return host_result(
+        ::mkdirat(parent.directory.get(), parent.name.c_str(), guest_file_mode(mode)));
+}
+
+int64_t unlink_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t flags)
+{
+    if (flags & ~uint64_t{AT_REMOVEDIR}) {
+        return -EINVAL;
+    }
+    const GuestPaths::Parent parent = parent_of(call, dir_fd, path);
+    if (parent.error) {
+        return parent.error;
+    }
+    return host_result(
+        ::unlinkat(parent.directory.get(), parent.name.c_str(), static_cast<int>(flags)));
+}
+
+int64_t rename_at(Call& call, uint64_t old_dir, const GuestPath& old_path, uint64_t new_dir,
+                  const GuestPath& new_path, uint64_t flags)
+{
+    if (flags & ~uint64_t{RENAME_NOREPLACE | RENAME_EXCHANGE}) {
+        return -EINVAL;
+    }
+    const GuestPaths::Parent from = parent_of(call, old_dir, old_path);
+    if (from.error) {
+        return from.error;
+    }
+    const GuestPaths::Parent to = parent_of(call, new_dir, new_path);
+    if (to.error) {
+        return to.error;
+    }
+    return host_result(::renameat2(from.directory.get(), from.name.c_str(), to.directory.get(),
+                                   to.name.c_str(), static_cast<unsigned>(flags)));
+}
+
+int64_t link_at(Call& call, uint64_t old_dir, const GuestPath& old_path, uint64_t new_dir,
+                const GuestPath& new_path, uint64_t flags)
+{
+    if (flags & ~uint64_t{AT_SYMLINK_FOLLOW | AT_EMPTY_PATH}) {
+        return -EINVAL;
+    }
+    const GuestPaths::Parent to = parent_of(call, new_dir, new_path);
+    if (to.error) {
+        return to.error;
+    }
+    if ((flags & AT_SYMLINK_FOLLOW) || ((flags & AT_EMPTY_PATH) && old_path.text.empty())) {
+        // What the old path leads to, the kernel finding it inside: linked through its fd.
+        const Target target = target_of(
+            call, old_dir, old_path,
+            (flags & AT_EMPTY_PATH) | ((flags & AT_SYMLINK_FOLLOW) ? 0 : AT_SYMLINK_NOFOLLOW));
+        if (target.error) {
+            return target.error;
+        }
+        return host_result(::linkat(AT_FDCWD, fd_path(target.fd).c_str(), to.directory.get(),
+                                    to.name.c_str(), AT_SYMLINK_FOLLOW));
+    }
+    const GuestPaths::Parent from = parent_of(call, old_dir, old_path);
+    if (from.error) {
+        return from.error;
+    }
+    return host_result(
+        ::linkat(from.directory.get(), from.name.c_str(), to.directory.get(), to.name.c_str(), 0));
+}
+
+int64_t symlink_at(Call& call, const GuestPath& target, uint64_t dir_fd, const GuestPath& path)
+{
+    // The target is only text, kept in the link: it leads anywhere only when
+    // followed, and every walk that follows it stays inside.
+    if (target.error) {
+        return target.error;
+    }
+    const GuestPaths::Parent parent = parent_of(call, dir_fd, path);
+    if (parent.error) {
+        return parent.error;
+    }
+    return host_result(
+        ::symlinkat(std::string(target.text).c_str(), parent.directory.get(), parent.name.c_str()));
+}
+
+} // namespace
+
+int64_t sys_stat(Call& call)
+{
+    return stat_at(call, kCwd, call.path[0], call.argument[1], 0);
+}
+
+int64_t sys_lstat(Call& call)
+{
+    return stat_at(call, kCwd, call.path[0], call.argument[1], AT_SYMLINK_NOFOLLOW);
+}
+
+int64_t sys_newfstatat(Call& call)
+{
+    return stat_at(call, call.argument[0], call.path[1], call.argument[2], call.argument[3]);
+}
+
+int64_t sys_statx(Call& call)
+{
+    const uint64_t flags = call.argument[2];
+    if (flags &
+        ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE}) {
+        return -EINVAL;
+    }
+    const Target target = target_of(call, call.argument[0], call.path[1], flags);
+    if (target.error) {
+        return target.error;
+    }
+    const std::optional<std::span<std::byte>> status = call.buffer(call.argument[4], kStatxSize);
+    if (!status) {
+        return -EFAULT;
+    }
+    return host_result(::syscall(SYS_statx, target.fd, "",
+                                 AT_EMPTY_PATH | static_cast<int>(flags & AT_STATX_SYNC_TYPE),
+                                 static_cast<unsigned>(call.argument[3]), status->data()));
+}
+
+int64_t sys_access(Call& call)
+{
+    return access_at(call, kCwd, call.path[0], call.argument[1], 0);
+}
+
+int64_t sys_faccessat(Call& call)
+{
+    return access_at(call, call.argument[0], call.path[1], call.argument[2], 0);
+}
+
+int64_t sys_faccessat2(Call& call)
+{
+    return access_at(call, call.argument[0], call.path[1], call.argument[2], call.argument[3]);
+}
+
+int64_t sys_readlink(Call& call)
+{
+    return readlink_at(call, kCwd, call.path[0], call.argument[1], call.argument[2]);
+}
+
+int64_t sys_readlinkat(Call& call)
+{
+    return readlink_at(call, call.argument[0], call.path[1], call.argument[2], call.argument[3]);
+}
+
+int64_t sys_chmod(Call& call)
+{
+    return chmod_at(call, kCwd, call.path[0], call.argument[1]);
+}
+
+int64_t sys_fchmod(Call& call)
+{
+    const int fd = call.files.host_fd(call.argument[0]);
+    if (fd < 0) {
+        return -EBADF;
+    }
+    return host_result(::fchmod(fd, guest_file_mode(call.argument[1])));
+}
+
+int64_t sys_fchmodat(Call& call)
+{
+    return chmod_at(call, call.argument[0], call.path[1], call.argument[2]);
+}
+
+int64_t sys_utimensat(Call& call)
+{
+    const uint64_t flags = call.argument[3];
+    if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) {
+        return -EINVAL;
+    }
+    // Two struct timespec, or NULL for "now".
+    std::byte* times = nullptr;
+    if (call.argument[2] != 0) {
+        const std::optional<std::span<std::byte>> given = call.buffer(call.argument[2], 32);
+        if (!given) {
+            return -EFAULT;
+        }
+        times = given->data();
+    }
+    if (call.argument[1] == 0 && static_cast<int32_t>(call.argument[0]) != AT_FDCWD) {
+        // No path: the guest's fd itself (what futimens() calls).
+        const int fd = call.files.host_fd(call.argument[0]);
+        if (flags != 0) {
+            return -EINVAL;
+        }
+        if (fd < 0) {
+            return -EBADF;
+        }
+        return host_result(::syscall(SYS_utimensat, fd, nullptr, times, 0));
+    }
+    const Target target = target_of(call, call.argument[0], call.path[1], flags);
+    if (target.error) {
+        return target.error;
+    }
+    return host_result(
+        ::syscall(SYS_utimensat, target.fd, "", times, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+}
+
+int64_t sys_mkdir(Call& call)
+{
+    return mkdir_at(call, kCwd, call.path[0], call.argument[1]);
+}
+
+int64_t sys_mkdirat(Call& call)
+{
+    return mkdir_at(call, call.argument[0], call.path[1], call.argument[2]);
+}
+
+int64_t sys_unlink(Call& call)
+{
+    return unlink_at(call, kCwd, call.path[0], 0);
+}
+
+int64_t sys_rmdir(Call& call)
+{
+    return unlink_at(call, kCwd, call.path[0], AT_REMOVEDIR);
+}
+
+int64_t sys_unlinkat(Call& call)
+{
+    return unlink_at(call, call.argument[0], call.path[1], call.argument[2]);
+}
+
+int64_t sys_rename(Call& call)
+{
+    return rename_at(call, kCwd, call.path[0], kCwd, call.path[1], 0);
+}
+
+int64_t sys_renameat(Call& call)
+{
+    return rename_at(call, call.argument[0], call.path[1], call.argument[2], call.path[3], 0);
+}
+
+int64_t sys_renameat2(Call& call)
+{
+    return rename_at(call, call.argument[0], call.path[1], call.argument[2], call.path[3],
+                     call.argument[4]);
+}
+
+int64_t sys_link(Call& call)
+{
+    return link_at(call, kCwd, call.path[0], kCwd, call.path[1], 0);
+}
+
+int64_t sys_linkat(Call& call)
+{
+    return link_at(call, call.argument[0], call.path[1], call.argument[2], call.path[3],
+                   call.argument[4]);
+}
+
+int64_t sys_symlink(Call& call)
+{
+    return symlink_at(call, call.path[0], kCwd, call.path[1]);
+}
+
+int64_t sys_symlinkat(Call& call)
+{
+    return symlink_at(call, call.path[0], call.argument[1], call.path[2]);
+}
+
+int64_t sys_chdir(Call& call)
+{
+    if (call.path[0].error) {
+        return call.path[0].error;
+    }
+    return call.files.paths().change_directory(call.path[0].text);
+}
+
+int64_t sys_getcwd(Call& call)
+{
+    const std::string directory = call.files.paths().working_directory();
+    const uint64_t size = directory.size() + 1; // with its NUL, what getcwd returns
+    if (call.argument[1] < size) {
+        return -ERANGE;
+    }
+    const std::optional<std::span<std::byte>> buffer = call.buffer(call.argument[0], size);
+    if (!buffer) {
+        return -EFAULT;
+    }
+    std::memcpy(buffer->data(), directory.c_str(), size);
+    return static_cast<int64_t>(size);
+}
+
+} // namespace vmm
