@@ -142,6 +142,33 @@ int64_t GuestFiles::write(uint64_t guest_fd, std::span<const iovec> pieces,
     return written;
 }
 
+int64_t GuestFiles::truncate(uint64_t guest_fd, uint64_t length)
+{
+    const int fd = host_fd(guest_fd);
+    if (fd < 0) {
+        return -EBADF;
+    }
+    if (length > INT64_MAX) {
+        return -EINVAL; // a negative length, for the kernel
+    }
+    struct stat file;
+    if (::fstat(fd, &file) != 0) {
+        return -errno;
+    }
+    const auto size = static_cast<uint64_t>(file.st_size);
+    if (S_ISREG(file.st_mode) && length > size) {
+        const int64_t allowed = limits_.allowed(size, size, length - size);
+        if (allowed < 0 || static_cast<uint64_t>(allowed) < length - size) {
+            return length > kMaxGuestFileSize ? -EFBIG : allowed < 0 ? allowed : -EDQUOT;
+        }
+    }
+    if (::ftruncate(fd, static_cast<off_t>(length)) != 0) {
+        return -errno;
+    }
+    limits_.charge(size, length);
+    return 0;
+}
+
 int64_t GuestFiles::close(uint64_t guest_fd)
 {
     if (host_fd(guest_fd) == -1) {

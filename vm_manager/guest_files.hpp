@@ -63,6 +63,11 @@ class GuestFiles {
     // an `offset`: `pieces` are host ranges (guest memory, already checked).
     int64_t write(uint64_t guest_fd, std::span<const iovec> pieces, std::optional<uint64_t> offset);
 
+    // ftruncate(2) within the guest's write limits: lengthening a file to
+    // `length` bytes counts as writing its new bytes, all or nothing (-EFBIG
+    // past the file-size limit, -EDQUOT past the quota). 0, or -errno.
+    int64_t truncate(uint64_t guest_fd, uint64_t length);
+
     // Closes a guest fd: 0, or -EBADF. The VMM's standard streams stay open on
     // the host; only the guest's name for them goes away.
     int64_t close(uint64_t guest_fd);

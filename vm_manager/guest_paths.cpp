@@ -66,14 +66,20 @@ GuestPaths::GuestPaths(const std::string& workdir)
 
 GuestPaths::Start GuestPaths::start_of(int dir_fd, std::string_view path) const
 {
+    if (path.starts_with('/')) {
+        // An absolute path names something inside only by --workdir's own
+        // host path, as getcwd() gives it: from there it is relative to it.
+        // Any other stays absolute, for openat2 to refuse (EXDEV).
+        const std::string_view root = workdir_path_ == "/" ? "" : workdir_path_;
+        if (path.starts_with(root) && (path.size() == root.size() || path[root.size()] == '/')) {
+            return {workdir_.get(), "." + std::string(path.substr(root.size()))};
+        }
+        return {workdir_.get(), std::string(path)};
+    }
     if (dir_fd != kWorkingDirectory) {
         return {dir_fd, std::string(path)};
     }
-    // An absolute path stays absolute, for openat2 to refuse.
-    if (cwd_.empty() || path.starts_with('/')) {
-        return {workdir_.get(), std::string(path)};
-    }
-    return {workdir_.get(), cwd_ + "/" + std::string(path)};
+    return {workdir_.get(), cwd_.empty() ? std::string(path) : cwd_ + "/" + std::string(path)};
 }
 
 int64_t GuestPaths::open(int dir_fd, std::string_view path, uint64_t flags, uint64_t mode)
@@ -147,8 +153,8 @@ int64_t GuestPaths::change_directory(std::string_view path)
     // Then its names from --workdir, the symbolic links on the way replaced by
     // where they lead, as the kernel walked them: ".." from there is then the
     // kernel's "..", and getcwd() names the directory itself, as on Linux.
-    std::vector<std::string> names = names_of(cwd_);
-    std::vector<std::string> pending = names_of(path);
+    std::vector<std::string> names;
+    std::vector<std::string> pending = names_of(start_of(kWorkingDirectory, path).path);
     std::reverse(pending.begin(), pending.end()); // the next name at the back
     for (int links = 0; !pending.empty();) {
         const std::string name = std::move(pending.back());

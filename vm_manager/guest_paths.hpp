@@ -4,6 +4,8 @@
 // under it: the kernel resolves every path with openat2(2) and refuses any
 // step out of it, however it is spelled ("..", an absolute path, a symbolic
 // link that leads out, a mount point inside it, /proc's magic links): EXDEV.
+// An absolute path is refused unless it names something inside by
+// --workdir's own host path, the one getcwd() gives (realpath() of it).
 //
 // A path is relative to the guest's own working directory, which chdir()
 // moves (AT_FDCWD in the *at calls), or to one of its directory fds. The

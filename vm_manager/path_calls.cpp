@@ -138,6 +138,32 @@ int64_t chmod_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t mo
     return host_result(::chmod(fd_path(target.fd).c_str(), guest_file_mode(mode)));
 }
 
+int64_t chown_fd(int fd, uint64_t owner, uint64_t group)
+{
+    struct stat info;
+    if (::fstat(fd, &info) != 0) {
+        return -errno;
+    }
+    // -1 keeps an id; the kernel reads both as 32-bit ids.
+    const auto keeps = [](uint64_t asked, uint32_t now) {
+        return static_cast<uint32_t>(asked) == UINT32_MAX || static_cast<uint32_t>(asked) == now;
+    };
+    return keeps(owner, info.st_uid) && keeps(group, info.st_gid) ? 0 : -EPERM;
+}
+
+int64_t chown_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t owner, uint64_t group,
+                 uint64_t flags)
+{
+    if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) {
+        return -EINVAL;
+    }
+    const Target target = target_of(call, dir_fd, path, flags);
+    if (target.error) {
+        return target.error;
+    }
+    return chown_fd(target.fd, owner, group);
+}
+
 int64_t mkdir_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t mode)
 {
     const GuestPaths::Parent parent = parent_of(call, dir_fd, path);
@@ -302,6 +328,29 @@ int64_t sys_fchmod(Call& call)
 int64_t sys_fchmodat(Call& call)
 {
     return chmod_at(call, call.argument[0], call.path[1], call.argument[2]);
+}
+
+int64_t sys_chown(Call& call)
+{
+    return chown_at(call, kCwd, call.path[0], call.argument[1], call.argument[2], 0);
+}
+
+int64_t sys_lchown(Call& call)
+{
+    return chown_at(call, kCwd, call.path[0], call.argument[1], call.argument[2],
+                    AT_SYMLINK_NOFOLLOW);
+}
+
+int64_t sys_fchown(Call& call)
+{
+    const int fd = call.files.host_fd(call.argument[0]);
+    return fd < 0 ? -EBADF : chown_fd(fd, call.argument[1], call.argument[2]);
+}
+
+int64_t sys_fchownat(Call& call)
+{
+    return chown_at(call, call.argument[0], call.path[1], call.argument[2], call.argument[3],
+                    call.argument[4]);
 }
 
 int64_t sys_utimensat(Call& call)

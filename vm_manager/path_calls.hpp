@@ -8,6 +8,10 @@
 // its last name, from the kernel's confined walk, and acts on that with the
 // kernel's *at calls. The older calls (stat, unlink, mkdir, ...) are their
 // *at forms with AT_FDCWD, as in the kernel. Returns what Linux returns, or -errno.
+//
+// The guest may not give its files away: chown succeeds when it changes
+// nothing (tar -x asks for the owner a file already has), and fails with
+// EPERM otherwise, as for a process without CAP_CHOWN. Files are the VMM's.
 #pragma once
 
 #include "linux_call.hpp"
@@ -28,6 +32,10 @@ int64_t sys_readlinkat(Call& call); // readlinkat(dirfd, path, buffer, size)
 int64_t sys_chmod(Call& call);      // chmod(path, mode)
 int64_t sys_fchmod(Call& call);     // fchmod(fd, mode)
 int64_t sys_fchmodat(Call& call);   // fchmodat(dirfd, path, mode)
+int64_t sys_chown(Call& call);      // chown(path, owner, group)
+int64_t sys_lchown(Call& call);     // lchown(path, owner, group)
+int64_t sys_fchown(Call& call);     // fchown(fd, owner, group)
+int64_t sys_fchownat(Call& call);   // fchownat(dirfd, path, owner, group, flags)
 int64_t sys_utimensat(Call& call);  // utimensat(dirfd, path, times, flags)
 int64_t sys_mkdir(Call& call);      // mkdir(path, mode)
 int64_t sys_mkdirat(Call& call);    // mkdirat(dirfd, path, mode)
