@@ -28,18 +28,23 @@ int64_t GuestFiles::open(const std::string& path, uint64_t flags, uint64_t mode)
 
 int64_t GuestFiles::open_at(uint64_t dir_fd, std::string_view path, uint64_t flags, uint64_t mode)
 {
-    const std::optional<int> start = directory(dir_fd);
-    if (!start) {
-        return -EBADF;
+    const PathStart start = directory(dir_fd);
+    if (start.error || !start.own) {
+        return start.error ? start.error : -EXDEV;
     }
-    const int64_t fd = paths_.open(*start, path, flags, mode);
+    const int64_t fd = paths_.open(start.fd, path, flags, mode);
     if (fd < 0) {
         return fd;
     }
-    return add(UniqueFd(static_cast<int>(fd)), (flags & O_CLOEXEC) != 0);
+    return add_entry(UniqueFd(static_cast<int>(fd)), (flags & O_CLOEXEC) != 0, true);
 }
 
 int64_t GuestFiles::add(UniqueFd host_file, bool close_on_exec)
+{
+    return add_entry(std::move(host_file), close_on_exec, false);
+}
+
+int64_t GuestFiles::add_entry(UniqueFd host_file, bool close_on_exec, bool inside)
 {
     if (!host_file) {
         return -EBADF;
@@ -50,6 +55,7 @@ int64_t GuestFiles::add(UniqueFd host_file, bool close_on_exec)
             entry.host_fd = host_file.get();
             entry.owned = std::move(host_file);
             entry.close_on_exec = close_on_exec;
+            entry.inside = inside;
             return guest_fd;
         }
     }
@@ -61,14 +67,22 @@ int GuestFiles::host_fd(uint64_t guest_fd) const
     return guest_fd < kMaxFiles ? entries_[guest_fd].host_fd : -1;
 }
 
-std::optional<int> GuestFiles::directory(uint64_t dir_fd) const
+int64_t GuestFiles::own_file(uint64_t guest_fd) const
+{
+    const int fd = host_fd(guest_fd);
+    return fd < 0 ? -EBADF : entries_[guest_fd].inside ? fd : -EPERM;
+}
+
+GuestFiles::PathStart GuestFiles::directory(uint64_t dir_fd) const
 {
     // The kernel reads a dirfd as an int: AT_FDCWD is -100 in the low 32 bits.
     if (static_cast<int32_t>(dir_fd) == kWorkingDirectory) {
-        return kWorkingDirectory;
+        return {kWorkingDirectory, true, 0};
     }
     const int fd = host_fd(dir_fd);
-    return fd < 0 ? std::nullopt : std::optional<int>(fd);
+    // A standard stream is not the guest's own: the VMM's stdin may be a
+    // directory outside, and a path from it would lead there.
+    return fd < 0 ? PathStart{-1, false, -EBADF} : PathStart{fd, entries_[dir_fd].inside, 0};
 }
 
 int64_t GuestFiles::write(uint64_t guest_fd, std::span<const std::byte> bytes)
@@ -144,10 +158,11 @@ int64_t GuestFiles::write(uint64_t guest_fd, std::span<const iovec> pieces,
 
 int64_t GuestFiles::truncate(uint64_t guest_fd, uint64_t length)
 {
-    const int fd = host_fd(guest_fd);
-    if (fd < 0) {
-        return -EBADF;
+    const int64_t own = own_file(guest_fd);
+    if (own < 0) {
+        return own;
     }
+    const int fd = static_cast<int>(own);
     if (length > INT64_MAX) {
         return -EINVAL; // a negative length, for the kernel
     }
@@ -178,6 +193,7 @@ int64_t GuestFiles::close(uint64_t guest_fd)
     entry.owned.reset();
     entry.host_fd = -1;
     entry.close_on_exec = false;
+    entry.inside = false;
     return 0;
 }
 
@@ -217,6 +233,7 @@ int64_t GuestFiles::duplicate_to(uint64_t guest_fd, uint64_t new_fd, bool close_
     entry.owned = std::move(copy);
     entry.host_fd = entry.owned.get();
     entry.close_on_exec = close_on_exec;
+    entry.inside = entries_[guest_fd].inside;
     return static_cast<int64_t>(new_fd);
 }
 

@@ -4,6 +4,13 @@
 // as Linux does (the lowest free one), each standing for a host fd that the
 // VMM opened for it. So a guest cannot close, read or write the VMM's own
 // fds, such as /dev/kvm's: they are simply not in its table.
+//
+// Its standard streams are the VMM's, shared for reading and writing only:
+// the files behind them lie outside the working directory (a terminal,
+// /dev/null, a file the VMM's caller chose). A call that would change such a
+// file otherwise (fchmod, fchown, futimens, ftruncate) fails with EPERM, and a
+// path relative to one, as a directory fd, with EXDEV. The files the VMM
+// opened for the guest, inside, and their dups, are the guest's own.
 #pragma once
 
 #include "guest_paths.hpp"
@@ -42,15 +49,28 @@ class GuestFiles {
     int64_t open_at(uint64_t dir_fd, std::string_view path, uint64_t flags, uint64_t mode);
 
     // Gives the guest a new fd for `host_file`: the lowest free number, or
-    // -EMFILE when the table is full.
+    // -EMFILE when the table is full. Like a standard stream, it is not the
+    // guest's own (own_file()): the VMM's caller chose it.
     int64_t add(UniqueFd host_file, bool close_on_exec = false);
 
     // The host fd behind a guest fd, or -1 when the guest has no such fd.
     int host_fd(uint64_t guest_fd) const;
 
-    // Where the *at calls' paths start: kWorkingDirectory for AT_FDCWD, else
-    // the host fd behind the guest's `dir_fd`; nothing for no such fd (EBADF).
-    std::optional<int> directory(uint64_t dir_fd) const;
+    // The host fd behind a guest fd the VMM opened inside the working
+    // directory (or a dup of one), for the calls that change the file itself;
+    // -EBADF for no such fd, -EPERM for the standard streams and their dups.
+    int64_t own_file(uint64_t guest_fd) const;
+
+    // Where the *at calls' paths start: `fd` is kWorkingDirectory for
+    // AT_FDCWD, else the host fd behind the guest's `dir_fd`, and `own` says
+    // whether that is the guest's own (see own_file()): a path may start only
+    // from those (EXDEV). `error` is -EBADF for no such fd.
+    struct PathStart {
+        int fd = -1;
+        bool own = false;
+        int64_t error = 0;
+    };
+    PathStart directory(uint64_t dir_fd) const;
 
     // The guest's paths and working directory.
     GuestPaths& paths() { return paths_; }
@@ -90,7 +110,9 @@ class GuestFiles {
         int host_fd = -1; // -1: free
         UniqueFd owned;   // set when the VMM opened the file for the guest
         bool close_on_exec = false;
+        bool inside = false; // opened inside the working directory, or a dup of such
     };
+    int64_t add_entry(UniqueFd host_file, bool close_on_exec, bool inside);
     std::array<Entry, kMaxFiles> entries_;
     GuestPaths paths_;
     WriteLimits limits_;

@@ -25,26 +25,34 @@ struct Target {
     int64_t error = 0;
 };
 
-Target target_of(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t flags)
+// Whether a call changes what it names: one that does may not act on the
+// file behind a standard stream (AT_EMPTY_PATH), which lies outside.
+enum class Use { kRead, kChange };
+
+Target target_of(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t flags, Use use)
 {
     if (path.error) {
         return {UniqueFd(), -1, path.error};
     }
-    const std::optional<int> start = call.files.directory(dir_fd);
-    if (!start) {
-        return {UniqueFd(), -1, -EBADF};
+    const GuestFiles::PathStart start = call.files.directory(dir_fd);
+    if (start.error) {
+        return {UniqueFd(), -1, start.error};
     }
     std::string_view name = path.text;
     if (name.empty()) {
         if (!(flags & AT_EMPTY_PATH)) {
             return {UniqueFd(), -1, -ENOENT};
         }
-        if (*start != kWorkingDirectory) {
-            return {UniqueFd(), *start, 0}; // the guest's fd itself
+        if (start.fd != kWorkingDirectory) {
+            // The guest's fd itself: a standard stream's file may be read from only.
+            return {UniqueFd(), start.fd, start.own || use == Use::kRead ? 0 : -EPERM};
         }
         name = "."; // the working directory itself
     }
-    const int64_t fd = call.files.paths().look_up(*start, name, !(flags & AT_SYMLINK_NOFOLLOW));
+    if (!start.own) {
+        return {UniqueFd(), -1, -EXDEV}; // no path from a standard stream (guest_files.hpp)
+    }
+    const int64_t fd = call.files.paths().look_up(start.fd, name, !(flags & AT_SYMLINK_NOFOLLOW));
     if (fd < 0) {
         return {UniqueFd(), -1, fd};
     }
@@ -57,11 +65,11 @@ GuestPaths::Parent parent_of(Call& call, uint64_t dir_fd, const GuestPath& path)
     if (path.error) {
         return {UniqueFd(), "", path.error};
     }
-    const std::optional<int> start = call.files.directory(dir_fd);
-    if (!start) {
-        return {UniqueFd(), "", -EBADF};
+    const GuestFiles::PathStart start = call.files.directory(dir_fd);
+    if (start.error || !start.own) {
+        return {UniqueFd(), "", start.error ? start.error : -EXDEV};
     }
-    return call.files.paths().parent_of(*start, path.text);
+    return call.files.paths().parent_of(start.fd, path.text);
 }
 
 // The kernel's name for what a host fd stands for: with AT_SYMLINK_FOLLOW,
@@ -77,7 +85,7 @@ int64_t stat_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t buf
     if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT}) {
         return -EINVAL;
     }
-    const Target target = target_of(call, dir_fd, path, flags);
+    const Target target = target_of(call, dir_fd, path, flags, Use::kRead);
     if (target.error) {
         return target.error;
     }
@@ -95,7 +103,7 @@ int64_t access_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t m
         (flags & ~uint64_t{AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH})) {
         return -EINVAL;
     }
-    const Target target = target_of(call, dir_fd, path, flags);
+    const Target target = target_of(call, dir_fd, path, flags, Use::kRead);
     if (target.error) {
         return target.error;
     }
@@ -109,7 +117,7 @@ int64_t readlink_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t
     if (static_cast<int32_t>(size) <= 0) {
         return -EINVAL; // the kernel's int bufsiz
     }
-    const Target target = target_of(call, dir_fd, path, AT_SYMLINK_NOFOLLOW);
+    const Target target = target_of(call, dir_fd, path, AT_SYMLINK_NOFOLLOW, Use::kRead);
     if (target.error) {
         return target.error;
     }
@@ -131,7 +139,7 @@ int64_t readlink_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t
 
 int64_t chmod_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t mode)
 {
-    const Target target = target_of(call, dir_fd, path, 0);
+    const Target target = target_of(call, dir_fd, path, 0, Use::kChange);
     if (target.error) {
         return target.error;
     }
@@ -157,7 +165,7 @@ int64_t chown_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t ow
     if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) {
         return -EINVAL;
     }
-    const Target target = target_of(call, dir_fd, path, flags);
+    const Target target = target_of(call, dir_fd, path, flags, Use::kRead);
     if (target.error) {
         return target.error;
     }
@@ -217,9 +225,10 @@ int64_t link_at(Call& call, uint64_t old_dir, const GuestPath& old_path, uint64_
     }
     if ((flags & AT_SYMLINK_FOLLOW) || ((flags & AT_EMPTY_PATH) && old_path.text.empty())) {
         // What the old path leads to, the kernel finding it inside: linked through its fd.
-        const Target target = target_of(
-            call, old_dir, old_path,
-            (flags & AT_EMPTY_PATH) | ((flags & AT_SYMLINK_FOLLOW) ? 0 : AT_SYMLINK_NOFOLLOW));
+        const Target target = target_of(call, old_dir, old_path,
+                                        (flags & AT_EMPTY_PATH) |
+                                            ((flags & AT_SYMLINK_FOLLOW) ? 0 : AT_SYMLINK_NOFOLLOW),
+                                        Use::kChange);
         if (target.error) {
             return target.error;
         }
@@ -273,7 +282,7 @@ int64_t sys_statx(Call& call)
         ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE}) {
         return -EINVAL;
     }
-    const Target target = target_of(call, call.argument[0], call.path[1], flags);
+    const Target target = target_of(call, call.argument[0], call.path[1], flags, Use::kRead);
     if (target.error) {
         return target.error;
     }
@@ -318,11 +327,11 @@ int64_t sys_chmod(Call& call)
 
 int64_t sys_fchmod(Call& call)
 {
-    const int fd = call.files.host_fd(call.argument[0]);
+    const int64_t fd = call.files.own_file(call.argument[0]); // not a standard stream's file
     if (fd < 0) {
-        return -EBADF;
+        return fd;
     }
-    return host_result(::fchmod(fd, guest_file_mode(call.argument[1])));
+    return host_result(::fchmod(static_cast<int>(fd), guest_file_mode(call.argument[1])));
 }
 
 int64_t sys_fchmodat(Call& call)
@@ -343,6 +352,7 @@ int64_t sys_lchown(Call& call)
 
 int64_t sys_fchown(Call& call)
 {
+    // It never changes anything (chown_fd()): a standard stream's file may be asked too.
     const int fd = call.files.host_fd(call.argument[0]);
     return fd < 0 ? -EBADF : chown_fd(fd, call.argument[1], call.argument[2]);
 }
@@ -370,16 +380,16 @@ int64_t sys_utimensat(Call& call)
     }
     if (call.argument[1] == 0 && static_cast<int32_t>(call.argument[0]) != AT_FDCWD) {
         // No path: the guest's fd itself (what futimens() calls).
-        const int fd = call.files.host_fd(call.argument[0]);
+        const int64_t fd = call.files.own_file(call.argument[0]);
         if (flags != 0) {
             return -EINVAL;
         }
         if (fd < 0) {
-            return -EBADF;
+            return fd;
         }
         return host_result(::syscall(SYS_utimensat, fd, nullptr, times, 0));
     }
-    const Target target = target_of(call, call.argument[0], call.path[1], flags);
+    const Target target = target_of(call, call.argument[0], call.path[1], flags, Use::kChange);
     if (target.error) {
         return target.error;
     }

@@ -465,3 +465,31 @@ TEST_F(GuestFilesOpenTest, OpenFollowsTheGuestsWorkingDirectory)
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(GuestFilesOpenTest, OnlyTheFilesOpenedInsideAreTheGuestsOwn)
+{
+    EXPECT_EQ(files_->own_file(1), -EPERM) << "the VMM's stdout";
+    EXPECT_EQ(files_->own_file(7), -EBADF);
+    const int64_t fd = files_->open("mine", O_WRONLY | O_CREAT, 0644);
+    EXPECT_EQ(files_->own_file(fd), files_->host_fd(fd));
+    const int64_t copy = files_->duplicate(fd, 0, false);
+    EXPECT_EQ(files_->own_file(copy), files_->host_fd(copy)) << "a dup too";
+    EXPECT_EQ(files_->own_file(files_->duplicate(0, 0, false)), -EPERM) << "stdin's dup is not";
+    EXPECT_EQ(files_->own_file(files_->add(open_host_file())), -EPERM) << "what the caller adds";
+}
+
+TEST_F(GuestFilesOpenTest, APathStartsOnlyFromTheGuestsOwnDirectories)
+{
+    const GuestFiles::PathStart cwd = files_->directory(static_cast<uint32_t>(AT_FDCWD));
+    EXPECT_EQ(cwd.fd, vmm::kWorkingDirectory);
+    EXPECT_TRUE(cwd.own);
+    const GuestFiles::PathStart in = files_->directory(0);
+    EXPECT_EQ(in.fd, 0);
+    EXPECT_FALSE(in.own) << "stdin may be a directory outside";
+    EXPECT_EQ(files_->directory(9).error, -EBADF);
+    EXPECT_EQ(files_->open_at(0, "x", O_RDONLY, 0), -EXDEV);
+}
+
+} // namespace
