@@ -15,14 +15,17 @@ import datetime
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-FULL = {"calls": 20000, "call_rounds": 11, "process_rounds": 301}
-QUICK = {"calls": 1000, "call_rounds": 2, "process_rounds": 3}
+FULL = {"calls": 20000, "call_rounds": 11, "process_rounds": 301,
+        "checksum_bytes": 1 << 20, "small_reads": 100000, "workload_rounds": 3}
+QUICK = {"calls": 1000, "call_rounds": 2, "process_rounds": 3,
+         "checksum_bytes": 64 << 10, "small_reads": 2000, "workload_rounds": 1}
 
 # The goals of the issue; a ratio is reported PASS or MISS, never asserted.
 GOALS = {
@@ -131,8 +134,9 @@ def measure(args, settings):
     boot, app = build / "vm_src" / "boot.bin", build / "vm_src" / "app"
     bare_vm, bare_vm_musl = bench / "bare_vm", bench / "bare_vm_musl"
     loop = bench / "syscall_loop"
+    workload = bench / "file_workload"
     qemu = shutil.which("qemu-x86_64")
-    for needed in (vmm, boot, app, bare_vm, loop, bench / "spawn_timer"):
+    for needed in (vmm, boot, app, bare_vm, loop, workload, bench / "spawn_timer"):
         if not needed.exists():
             sys.exit(f"bench: {needed} is missing: run make bench")
 
@@ -189,11 +193,35 @@ def measure(args, settings):
     if produced != b"Hello World !!!\nBye Bye !!!\n":
         sys.exit("bench: the lab program under the VMM did not write ay_caramba as expected")
 
+    # 3. Real workloads, whole processes: work on a file's bytes with few
+    #    calls, and many small reads with little work (file_workload.c).
+    data = work / "input.bin"
+    data.write_bytes(random.Random(2026).randbytes(settings["checksum_bytes"]))
+    programs = {"checksum": [workload, "checksum", data.name],
+                "reads": [workload, "reads", data.name, settings["small_reads"]]}
+    commands = []
+    for name, argv in programs.items():
+        commands += [(f"{name}_vmm", [vmm, *argv]), (f"{name}_native", argv)]
+        if qemu:
+            commands.append((f"{name}_qemu", [qemu, *argv]))
+        # The same answer everywhere, or the figures are about a broken run
+        # (the VMM's trace aside: it goes to standard output, as the program's).
+        answers = {label: subprocess.run([str(a) for a in command[:1] + (
+                       ["--trace", "check.trace"] if command[0] == vmm else []) + command[1:]],
+                       cwd=work, capture_output=True, text=True).stdout
+                   for label, command in commands if label.startswith(name)}
+        if len(set(answers.values())) != 1 or "" in answers.values():
+            sys.exit(f"bench: {name} does not print the same under the VMM, natively and "
+                     f"under qemu-x86_64: {answers}")
+    s = runner.run(commands, settings["workload_rounds"])
+    workloads = {label: summary([t for t, _ in runs], 1e3) for label, runs in s.items()}
+
     return {
         "vmm": str(vmm),
         "qemu": qemu,
         "calls": calls,
         "processes": processes,
+        "workloads": workloads,
         "peak_rss_kib": rss,
     }
 
@@ -202,12 +230,12 @@ def ratios(r):
     calls, processes = r["calls"], r["processes"]
     out = []
 
-    def add(name, value, goal, kind, text):
+    def add(name, value, goal, kind, text, note="(for reading the one above)"):
         # A ratio of a negative figure is noise (possible in --quick): never a PASS.
         passed = None if goal is None else value > 0 and (value <= goal if kind == "max"
                                                            else value >= goal)
         out.append({"name": name, "value": value, "goal": goal, "kind": kind,
-                    "pass": passed, "text": text})
+                    "pass": passed, "text": text, "note": note})
 
     fwd = calls["forwarded_syscall"]["median"]
     add("forwarded_over_bare_exit", fwd / calls["bare_exit"]["median"],
@@ -223,6 +251,15 @@ def ratios(r):
             GOALS["qemu_over_vmm"], "min", "lab program: qemu-x86_64 / VMM (times faster)")
     add("vmm_peak_rss_mib", r["peak_rss_kib"]["vmm"]["max"] / 1024,
         GOALS["vmm_peak_rss_mib"], "max", "VMM peak RSS on the lab program, MiB")
+    workloads = r["workloads"]
+    for name in ("checksum", "reads"):
+        add(f"{name}_vmm_over_native", workloads[f"{name}_vmm"]["median"] /
+            workloads[f"{name}_native"]["median"], None, "max", f"{name}: VMM / native",
+            "(no goal: what the VM costs on real work)")
+        if f"{name}_qemu" in workloads:
+            add(f"{name}_vmm_over_qemu", workloads[f"{name}_vmm"]["median"] /
+                workloads[f"{name}_qemu"]["median"], None, "max",
+                f"{name}: VMM / qemu-x86_64", "(no goal)")
     return out
 
 
@@ -233,6 +270,14 @@ CALL_ROWS = [
     ("forwarded_syscall", "syscall_loop under the reference VMM (trace, host write)"),
     ("native_syscall", "syscall_loop run natively"),
     ("qemu_syscall", "syscall_loop under qemu-x86_64"),
+]
+WORKLOAD_ROWS = [
+    ("checksum_vmm", "file_workload checksum: a file's bytes hashed, 64 KiB reads, under the VMM"),
+    ("checksum_native", "the same, natively"),
+    ("checksum_qemu", "the same, under qemu-x86_64"),
+    ("reads_vmm", "file_workload reads: small reads of 64 bytes, under the VMM"),
+    ("reads_native", "the same, natively"),
+    ("reads_qemu", "the same, under qemu-x86_64"),
 ]
 PROCESS_ROWS = [
     ("bare_vm", "the floor: C, creates the VM and vCPU, boots to long mode, first hlt"),
@@ -273,10 +318,21 @@ def format_report(r, settings, quick):
         else:
             lines.append(f"  {key:<19} {'n/a':>8}")
     lines.append("")
+    lines.append(f"Real workloads, in ms: spawn to exit, median of {settings['workload_rounds']} "
+                 f"runs; checksum of {settings['checksum_bytes'] >> 10} KiB, "
+                 f"{settings['small_reads']} small reads")
+    lines.append(f"  {'figure':<19} {'median':>8} {'min':>8} {'max':>8}  what")
+    for key, text in WORKLOAD_ROWS:
+        if key in r["workloads"]:
+            w = r["workloads"][key]
+            lines.append(f"  {key:<19} {w['median']:8.1f} {w['min']:8.1f} {w['max']:8.1f}  {text}")
+        else:
+            lines.append(f"  {key:<19} {'n/a':>8}")
+    lines.append("")
     lines.append("Ratios (same run) against the goals: reported, not asserted")
     for ratio in r["ratios"]:
         if ratio["goal"] is None:
-            verdict = "(for reading the one above)"
+            verdict = ratio["note"]
         else:
             sign = "<=" if ratio["kind"] == "max" else ">="
             verdict = f"goal {sign} {ratio['goal']:<5}  {'PASS' if ratio['pass'] else 'MISS'}"
@@ -293,6 +349,9 @@ def format_markdown(r, settings):
     for key, text in PROCESS_ROWS:
         if key in r["processes"]:
             rows.append(f"| {key} | {r['processes'][key]['median']:.3f} ms | {text} |")
+    for key, text in WORKLOAD_ROWS:
+        if key in r["workloads"]:
+            rows.append(f"| {key} | {r['workloads'][key]['median']:.1f} ms | {text} |")
     rows.append(f"| vmm peak RSS | {r['peak_rss_kib']['vmm']['max'] / 1024:.2f} MiB | "
                 "the reference VMM on the lab program |")
     rows.append("")
@@ -319,13 +378,19 @@ def svg_chart(r):
                                           if k in r["calls"]], "{:.2f} µs"),
         ("Whole process (ms, median)", [(k, r["processes"][k]["median"]) for k, _ in PROCESS_ROWS
                                         if k in r["processes"]], "{:.2f} ms"),
+        ("Real workloads (ms, median)", [(k, r["workloads"][k]["median"])
+                                         for k, _ in WORKLOAD_ROWS if k in r["workloads"]],
+         "{:.1f} ms"),
     ]
     width, label_w, bar_w, row_h = 640, 150, 380, 22
     colours = {"bare_exit": "#888", "stub_exit": "#aaa", "null_syscall": "#aaa",
                "bare_vm": "#888", "bare_vm_app": "#aaa", "bare_vm_musl": "#aaa",
                "forwarded_syscall": "#2a6fdb", "vmm": "#2a6fdb",
                "native_syscall": "#3a9d5d", "native": "#3a9d5d",
-               "qemu_syscall": "#d9822b", "qemu": "#d9822b"}
+               "qemu_syscall": "#d9822b", "qemu": "#d9822b",
+               "checksum_vmm": "#2a6fdb", "reads_vmm": "#2a6fdb",
+               "checksum_native": "#3a9d5d", "reads_native": "#3a9d5d",
+               "checksum_qemu": "#d9822b", "reads_qemu": "#d9822b"}
     parts, y = [], 10
     for title, bars, fmt in groups:
         y += 18
