@@ -124,8 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         // have nothing to give, every other call of the module runs.
         const vmm::LoadedProgram program{};
         vmm::LinuxCalls other_calls(*memory, files, trace,
-                                    {vmm::layout::kStartupPml4, vmm::layout::kPageTables},
-                                    program);
+                                    {vmm::layout::kStartupPml4, vmm::layout::kPageTables}, program);
         for (int fd = 0; fd < 3; ++fd) {
             files.close(fd);
             if (files.add(vmm::UniqueFd(::fcntl(dev_null, F_DUPFD_CLOEXEC, 0))) != fd) {
