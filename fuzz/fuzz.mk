@@ -61,7 +61,7 @@ $(FUZZ_BUILD)/syscall_fuzzer: $(FUZZ_BUILD)/manager.o
 $(FUZZ_BUILD)/%_fuzzer: $(FUZZ_BUILD)/%_fuzzer.o $(FUZZ_ENGINE)
 	$(say) LINK $@
 	$(Q)$(FUZZ_CXX) -fsanitize=fuzzer,$(FUZZ_SANITIZERS) -o $@ $(filter %.o,$^) $(FUZZ_ENGINE) \
-	    -lseccomp
+	    -lseccomp -lcapstone
 
 # The ELF target also starts from the lab program.
 $(FUZZ_BUILD)/seeds/elf_loader/app: $(BUILD)/vm_src/app

@@ -70,7 +70,8 @@ GuestPaths::Start GuestPaths::start_of(int dir_fd, std::string_view path) const
         // An absolute path names something inside only by --workdir's own
         // host path, as getcwd() gives it: from there it is relative to it.
         // Any other stays absolute, for openat2 to refuse (EXDEV).
-        const std::string_view root = workdir_path_ == "/" ? "" : workdir_path_;
+        const std::string_view root =
+            workdir_path_ == "/" ? std::string_view() : std::string_view(workdir_path_);
         if (path.starts_with(root) && (path.size() == root.size() || path[root.size()] == '/')) {
             return {workdir_.get(), "." + std::string(path.substr(root.size()))};
         }
