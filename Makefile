@@ -18,6 +18,8 @@ help:
 	@echo "make run-solution   run it under the reference VMM"
 	@echo "make debug          run it under YOUR VMM with gdb attached, from boot.asm's first instruction"
 	@echo "make debug-solution the same with the reference VMM"
+	@echo "make run-stdio      Step 4: a stdio program under YOUR VMM"
+	@echo "make run-busybox ARGS=\"cat FILE\"   Step 4: Debian's busybox under YOUR VMM"
 	@echo "make run-emulated   run it under your VMM in an emulated machine with AMD-V (no KVM needed)"
 	@echo "make run-solution-emulated   the same with the reference VMM"
 	@echo "make check          check YOUR lab2/ as the grader would: test by test, then a score"

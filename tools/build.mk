@@ -68,7 +68,7 @@ endif
 
 .DEFAULT_GOAL := all
 .PHONY: all alll run run-solution debug debug-solution run-emulated run-solution-emulated \
-	build-deps debug-deps clean
+	run-stdio run-busybox build-deps debug-deps challenge-deps clean
 
 all: $(GUEST) $(LAB) $(SOLUTION)
 
@@ -111,18 +111,40 @@ debug-solution: $(GUEST) $(SOLUTION) | debug-deps
 	    $(GDB_PORT) $(ARGS)
 endif
 
+# Step 4 (challenge): real programs under your VMM, in the directory make was
+# started in. A musl stdio program (lab2/challenge/stdio_program.c), and
+# Debian's busybox-static, a glibc program: `make run-busybox ARGS="cat FILE"`.
+# The reference runs them too: `make run-solution ARGS=...` with the program's path.
+STDIO_PROGRAM := $(BUILD)/lab2/stdio_program
+CHALLENGE_PACKAGES := busybox-static
+
+$(STDIO_PROGRAM): lab2/challenge/stdio_program.c | build-deps
+	$(say) MUSL $<
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(APP_CFLAGS) -o $@ $<
+
+run-stdio: $(GUEST) $(LAB) $(STDIO_PROGRAM)
+	$(Q)cd $(RUN_DIR) && $(abspath $(LAB)) $(abspath $(STDIO_PROGRAM))
+
+run-busybox: $(GUEST) $(LAB) | challenge-deps
+	$(Q)cd $(RUN_DIR) && $(abspath $(LAB)) /bin/busybox $(ARGS)
+
+challenge-deps:
+	$(Q)tools/deps.sh $(CHALLENGE_PACKAGES)
+
 # The emulated machine (emulated/run.sh): QEMU's AMD-V running Debian's kernel
 # with KVM. Slow, but it needs no /dev/kvm, and there the program runs in ring 3.
-# The kit's build is copied in as it is laid out in build/; files the program
-# writes are shown before the machine powers off.
+# The kit's build is copied in as it is laid out in build/, with Step 4's
+# program and its source; files the program writes are shown before the
+# machine powers off.
 EMULATED_PAYLOAD := $(BUILD)/emulated/payload
 EMULATED_RUN = emulated/run.sh --stream --timeout 600 $(EMULATED_PAYLOAD) sh -c \
 	'mkdir -p /tmp/run && cd /tmp/run && "$$0" "$$@"; status=$$?; for f in *; do [ -f "$$f" ] && \
 	echo "--- $$f:" && cat "$$f"; done; exit $$status'
 
-$(EMULATED_PAYLOAD): $(GUEST) $(LAB) $(SOLUTION)
+$(EMULATED_PAYLOAD): $(GUEST) $(LAB) $(SOLUTION) $(STDIO_PROGRAM)
 	$(Q)rm -rf $@ && mkdir -p $@/vm_src $@/lab2 $@/solutions
-	$(Q)cp $(GUEST) $@/vm_src/ && cp $(LAB) $@/lab2/
+	$(Q)cp $(GUEST) $@/vm_src/ && cp $(LAB) $(STDIO_PROGRAM) lab2/challenge/stdio_program.c $@/lab2/
 	$(Q)$(if $(SOLUTION),cp $(SOLUTION) $@/solutions/)
 
 run-emulated: $(EMULATED_PAYLOAD)

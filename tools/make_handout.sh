@@ -59,7 +59,7 @@ fi
 copy bench/README.md bench/bench.mk bench/bench.py
 make -C "$kit" --no-print-directory -s bench-programs >&2
 mkdir -p "$top/bench/prebuilt"
-for program in bare_vm bare_vm_musl syscall_loop spawn_timer; do
+for program in bare_vm bare_vm_musl syscall_loop file_workload spawn_timer; do
     cp "$build/bench/$program" "$top/bench/prebuilt/$program"
 done
 cp "$build/handouts/lab2.html" "$top/handouts/lab2.html"

@@ -50,11 +50,16 @@ inline constexpr uint64_t kBootImageEnd = 0x10000;
 
 // The page tables (page_tables.hpp) fill 4 KiB pages from kPageTables up, at
 // most up to kPageTablesLimit. The CPU reads them by physical address; the
-// guest's own address spaces do not map them. The first two pages are the
-// PML4s of the two address spaces: the start-up one and the program's own.
+// guest's own address spaces do not map them. The first four pages are PML4s:
+// those of the two address spaces, the start-up one and the program's own,
+// then a twin of each, which leads to the same tables under another CR3 value
+// (switching to it makes KVM flush the vCPU's TLB: PageTableEditor::flush()).
+// The tables the program's mmap and brk need later come after the others.
 inline constexpr uint64_t kPageTables = 0x10000;
 inline constexpr uint64_t kStartupPml4 = kPageTables;
 inline constexpr uint64_t kProgramPml4 = kPageTables + kPageSize;
+inline constexpr uint64_t kStartupPml4Twin = kPageTables + 2 * kPageSize;
+inline constexpr uint64_t kProgramPml4Twin = kPageTables + 3 * kPageSize;
 inline constexpr uint64_t kPageTablesLimit = 1 * MiB;
 
 // Program segments must lie in [kProgramLowest, size - kStackReserve).

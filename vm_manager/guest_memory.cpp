@@ -54,6 +54,15 @@ std::optional<std::string_view> GuestMemory::c_string(uint64_t address, std::siz
     return std::nullopt; // guest memory ended before the string did
 }
 
+void GuestMemory::discard(uint64_t address, uint64_t length)
+{
+    std::span<std::byte> pages = checked_range(address, length, "discarded pages");
+    // MADV_DONTNEED on private anonymous memory: the next touch finds a zero page.
+    if (!pages.empty() && ::madvise(pages.data(), pages.size(), MADV_DONTNEED) != 0) {
+        throw SystemError("madvise(MADV_DONTNEED) of guest memory", errno);
+    }
+}
+
 std::span<std::byte> GuestMemory::checked_range(uint64_t address, uint64_t length, const char* what)
 {
     std::optional<std::span<std::byte>> bytes = range(address, length);

@@ -42,6 +42,12 @@ class GuestMemory {
     void write_u64(uint64_t address, uint64_t value, const char* what);
     uint64_t read_u64(uint64_t address, const char* what);
 
+    // Gives the host pages of [address, address + length), whole 4 KiB pages
+    // inside guest memory, back to the host: they cost nothing, and read as
+    // zeros, until touched again. For memory the program unmaps, and the
+    // fresh pages it maps, which Linux gives it zero-filled.
+    void discard(uint64_t address, uint64_t length);
+
     // The host address of guest address 0, for KVM_SET_USER_MEMORY_REGION only.
     void* host_base() const { return mapping_.get(); }
 

@@ -49,7 +49,7 @@ std::string description(const MemoryArea& area, const MemoryMapInputs& map)
     case MemoryArea::Kind::kBootImage:
         return "boot image (boot.asm)";
     case MemoryArea::Kind::kPageTables:
-        return "page tables: two address spaces, with and without page 0";
+        return "page tables: two address spaces, with and without page 0, and their twins";
     case MemoryArea::Kind::kSegment:
         return "program segment";
     case MemoryArea::Kind::kStack:

@@ -21,6 +21,32 @@ constexpr uint64_t kEntriesPerTable = kPageSize / sizeof(uint64_t); // 512
 // everything: the CPU combines the levels, and the last one decides.
 constexpr uint64_t kTableEntry = kPtePresent | kPteWritable | kPteUser;
 
+// The bits of an entry that hold the physical address of a page or a table,
+// and those that say how the page may be used. The CPU also sets bits of its
+// own in the entries it uses (accessed, dirty): they are neither.
+constexpr uint64_t kAddressBits = 0x000ffffffffff000;
+constexpr uint64_t kAccessBits = kPtePresent | kPteWritable | kPteUser | kPteNoExecute;
+
+// The access bits of a page-directory entry that maps 2 MiB itself; 0 when it
+// maps nothing, or points at a page table.
+uint64_t large_page_bits(uint64_t entry)
+{
+    return (entry & kPtePresent) && (entry & kPteLargePage) ? entry & kAccessBits : 0;
+}
+
+bool is_table(uint64_t entry)
+{
+    return (entry & kPtePresent) && !(entry & kPteLargePage);
+}
+
+// True when replacing entry `old` by `value` takes away a translation the
+// vCPU may have cached: `old` was present, and now says something else.
+bool changes_cached(uint64_t old, uint64_t value)
+{
+    return (old & kPtePresent) && (old & (kAddressBits | kAccessBits | kPteLargePage)) !=
+                                      (value & (kAddressBits | kAccessBits | kPteLargePage));
+}
+
 // The bits of a last-level entry that give `access`. x86 has no write-only or
 // execute-only pages: any access makes the page readable.
 uint64_t entry_bits(const Access& access)
@@ -153,14 +179,155 @@ PageTables build_identity_page_tables(GuestMemory& memory, const LoadedBootImage
         }
     }
 
-    // The two PML4s first, so that they are at kStartupPml4 and kProgramPml4.
+    // The four PML4s first, so that they are where guest_layout.hpp says;
+    // each twin's only entry is its address space's, to the same PDPT.
     TableAllocator tables(memory);
     const uint64_t startup_pml4 = tables.allocate();
     const uint64_t program_pml4 = tables.allocate();
+    const uint64_t startup_twin = tables.allocate();
+    const uint64_t program_twin = tables.allocate();
     map_address_space(memory, tables, program_pml4, pages);
     pages[kThreadArea / kPageSize] = thread_area;
     map_address_space(memory, tables, startup_pml4, pages);
+    memory.write_u64(startup_twin, memory.read_u64(startup_pml4, "PML4"), "PML4");
+    memory.write_u64(program_twin, memory.read_u64(program_pml4, "PML4"), "PML4");
     return {startup_pml4, tables.end()};
+}
+
+PageTableEditor::PageTableEditor(GuestMemory& memory, const PageTables& tables)
+    : memory_(memory), next_table_(tables.end)
+{
+}
+
+std::optional<uint64_t> PageTableEditor::allocate_table()
+{
+    const std::optional<std::span<std::byte>> table = memory_.range(next_table_, kPageSize);
+    if (next_table_ + kPageSize > kPageTablesLimit || !table) {
+        return std::nullopt;
+    }
+    std::memset(table->data(), 0, table->size());
+    next_table_ += kPageSize;
+    return next_table_ - kPageSize;
+}
+
+uint64_t PageTableEditor::directory_entry_address(uint64_t pml4, uint64_t region)
+{
+    // Only the first 1 GiB exists: PML4 entry 0, PDPT entry 0 (map_address_space).
+    const uint64_t pdpt = memory_.read_u64(pml4, "PML4") & kAddressBits;
+    const uint64_t directory = memory_.read_u64(pdpt, "PDPT") & kAddressBits;
+    return directory + region * sizeof(uint64_t);
+}
+
+bool PageTableEditor::set_access(uint64_t start, uint64_t end, const Access& access)
+{
+    const uint64_t bits = entry_bits(access);
+    const uint64_t first_page = start / kPageSize;
+    const uint64_t end_page =
+        std::min((end + kPageSize - 1) / kPageSize, memory_.size() / kPageSize);
+    if (first_page >= end_page) {
+        return true;
+    }
+    const uint64_t first_region = first_page / kEntriesPerTable;
+    const uint64_t end_region = (end_page + kEntriesPerTable - 1) / kEntriesPerTable;
+
+    // First count the page tables it needs, so that it fails before any change.
+    uint64_t needed = 0;
+    for (uint64_t region = first_region; region < end_region; ++region) {
+        const bool whole =
+            first_page <= region * kEntriesPerTable && end_page >= (region + 1) * kEntriesPerTable;
+        for (uint64_t pml4 : {kStartupPml4, kProgramPml4}) {
+            const uint64_t entry =
+                memory_.read_u64(directory_entry_address(pml4, region), "page directory");
+            if (!whole && !is_table(entry) && large_page_bits(entry) != bits) {
+                ++needed; // a large page to split, or a region mapped for the first time
+            }
+        }
+    }
+    if (needed > (kPageTablesLimit - std::min(next_table_, kPageTablesLimit)) / kPageSize ||
+        !memory_.contains(next_table_, needed * kPageSize)) {
+        return false;
+    }
+
+    for (uint64_t region = first_region; region < end_region; ++region) {
+        const uint64_t base = region * kEntriesPerTable;
+        const uint64_t first = std::max(first_page, base) - base;
+        const uint64_t last = std::min(end_page, base + kEntriesPerTable) - base;
+        for (uint64_t pml4 : {kStartupPml4, kProgramPml4}) {
+            set_region(pml4, region, first, last, bits);
+        }
+    }
+    return true;
+}
+
+// Pages [first, last) of 2 MiB region `region` get `bits` in one address space.
+void PageTableEditor::set_region(uint64_t pml4, uint64_t region, uint64_t first, uint64_t last,
+                                 uint64_t bits)
+{
+    const uint64_t entry_address = directory_entry_address(pml4, region);
+    const uint64_t entry = memory_.read_u64(entry_address, "page directory");
+    const uint64_t address = region * kLargePage;
+    auto set_directory_entry = [&](uint64_t value) {
+        stale_ |= changes_cached(entry, value);
+        memory_.write_u64(entry_address, value, "page directory");
+    };
+    if (first == 0 && last == kEntriesPerTable) {
+        // All 2 MiB: one large page, or nothing (a page table there is left unused).
+        set_directory_entry(bits == 0 ? 0 : address | bits | kPteLargePage);
+        return;
+    }
+    std::vector<uint64_t> entries(kEntriesPerTable, 0);
+    uint64_t table;
+    if (is_table(entry)) {
+        table = entry & kAddressBits;
+        std::memcpy(entries.data(), memory_.checked_range(table, kPageSize, "page table").data(),
+                    kPageSize);
+    } else {
+        const uint64_t large_bits = large_page_bits(entry);
+        if (large_bits == bits) {
+            return; // the whole region already has this access (or is unmapped, as asked)
+        }
+        // A large page split in 4 KiB pages of the same access, or a region
+        // mapped for the first time: a new table (set_access() counted it).
+        table = *allocate_table();
+        for (uint64_t i = 0; i < kEntriesPerTable && large_bits != 0; ++i) {
+            entries[i] = (address + i * kPageSize) | large_bits;
+        }
+    }
+    for (uint64_t i = first; i < last; ++i) {
+        const uint64_t value = bits == 0 ? 0 : (address + i * kPageSize) | bits;
+        stale_ |= changes_cached(entries[i], value);
+        entries[i] = value;
+    }
+    memory_.write(table, std::as_bytes(std::span(entries)), "page table");
+    set_directory_entry(table | kTableEntry);
+}
+
+void PageTableEditor::flush(Vcpu& vcpu)
+{
+    if (!stale_) {
+        return;
+    }
+    // KVM loads the page tables afresh, and flushes the vCPU's TLB, when a
+    // KVM_SET_SREGS changes CR3; the same value would change nothing.
+    kvm_sregs& sregs = vcpu.sregs();
+    switch (sregs.cr3) {
+    case kStartupPml4:
+        sregs.cr3 = kStartupPml4Twin;
+        break;
+    case kStartupPml4Twin:
+        sregs.cr3 = kStartupPml4;
+        break;
+    case kProgramPml4:
+        sregs.cr3 = kProgramPml4Twin;
+        break;
+    case kProgramPml4Twin:
+        sregs.cr3 = kProgramPml4;
+        break;
+    default:
+        return; // a ring-0 program runs on page tables of its own: not ours to flush
+    }
+    vcpu.mark_sregs_dirty();
+    stale_ = false;
 }
 
 } // namespace vmm

@@ -10,13 +10,19 @@
 // is mapped: it stands in for the thread area while the FS base is still 0.
 // arch_prctl(ARCH_SET_FS) moves the program to its own address space, where
 // page 0 is not mapped (thread_pointer.hpp).
+//
+// Once the program runs, its memory calls (mmap, munmap, mprotect, brk:
+// program_memory.hpp) change the access of pages: PageTableEditor does it, in
+// both address spaces, and makes the vCPU forget what it cached.
 #pragma once
 
 #include "boot_image.hpp"
 #include "elf_loader.hpp"
 #include "guest_memory.hpp"
+#include "kvm.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace vmm {
@@ -62,5 +68,37 @@ struct PageTables {
 // program's segments need more page tables than fit below 1 MiB.
 PageTables build_identity_page_tables(GuestMemory& memory, const LoadedBootImage& boot,
                                       const LoadedProgram& program);
+
+// Changes the access of pages while the program runs, in both address spaces
+// (they differ only in page 0, which is never the program's to change). It
+// reads the tables where they are, in guest memory: they are the truth.
+class PageTableEditor {
+  public:
+    // New page tables come from `tables.end` up, to layout::kPageTablesLimit.
+    PageTableEditor(GuestMemory& memory, const PageTables& tables);
+
+    // Gives the whole 4 KiB pages in [start, end) `access` (all false: not
+    // mapped). Returns false, and changes nothing, when that needs more page
+    // tables than are left (the caller's -ENOMEM).
+    bool set_access(uint64_t start, uint64_t end, const Access& access);
+
+    // The vCPU may have cached translations of the entries set_access()
+    // changed (its TLB): a page unmapped, or made read-only, could still be
+    // used. KVM forgets them when CR3 changes, so this moves the vCPU to the
+    // twin of its PML4 (guest_layout.hpp): the same tables under another CR3.
+    // Nothing to do when only new pages were mapped: no translation of a
+    // page that was not present is ever cached.
+    void flush(Vcpu& vcpu);
+
+  private:
+    std::optional<uint64_t> allocate_table();
+    // The entry of the page directory of the address space at `pml4` for region `region`.
+    uint64_t directory_entry_address(uint64_t pml4, uint64_t region);
+    void set_region(uint64_t pml4, uint64_t region, uint64_t first, uint64_t last, uint64_t bits);
+
+    GuestMemory& memory_;
+    uint64_t next_table_;
+    bool stale_ = false; // a present entry changed since the last flush()
+};
 
 } // namespace vmm

@@ -26,7 +26,8 @@ int64_t set_thread_pointer(Vcpu& vcpu, uint64_t address)
     // it loads a CR3 that differs from the current one (it keeps the cache when
     // the value is the same, so clearing page 0's entry in place would not be
     // enough: the vCPU could still use the old translation).
-    if (sregs.cr3 == layout::kStartupPml4) {
+    // (The start-up address space has two CR3 values: see PageTableEditor::flush().)
+    if (sregs.cr3 == layout::kStartupPml4 || sregs.cr3 == layout::kStartupPml4Twin) {
         sregs.cr3 = layout::kProgramPml4;
     }
     vcpu.mark_sregs_dirty();

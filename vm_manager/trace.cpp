@@ -1,11 +1,13 @@
 #include "trace.hpp"
 
 #include "error.hpp"
+#include "syscall_names.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -144,6 +146,37 @@ void Trace::exit(uint64_t status)
 void Trace::undefined(uint64_t number)
 {
     print(format("undefined syscall %lld\n", as_signed(number)));
+}
+
+void Trace::call(uint64_t number, std::span<const TraceValue> arguments, TraceValue result)
+{
+    std::string line;
+    for (const char c : syscall_name(number)) {
+        line += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    auto text = [](const TraceValue& value) {
+        switch (value.kind) {
+        case TraceValue::Kind::kAddress:
+            return format("%llx", as_unsigned(value.number));
+        case TraceValue::Kind::kPath:
+            return escaped(value.path);
+        case TraceValue::Kind::kInt:
+            return format("%d", static_cast<int32_t>(value.number));
+        case TraceValue::Kind::kNumber:
+            break;
+        }
+        return format("%lld", as_signed(value.number));
+    };
+    for (const TraceValue& argument : arguments) {
+        line += " " + text(argument);
+    }
+    // A call that returns an address may also return -errno (-4095 to -1, the
+    // kernel's IS_ERR_VALUE): that is a number.
+    if (result.kind == TraceValue::Kind::kAddress &&
+        result.number >= static_cast<uint64_t>(-4095)) {
+        result.kind = TraceValue::Kind::kNumber;
+    }
+    print(line + " - return " + text(result) + "\n");
 }
 
 } // namespace vmm

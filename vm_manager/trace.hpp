@@ -21,16 +21,46 @@
 // Each line goes out in one write(2), unbuffered: it appears before the
 // guest's next output, and a write that fails (a full disk, a closed pipe)
 // stops the run with a message instead of losing the end of the trace.
+//
+// The lab's lines:
+//   OPEN <path> <flags> <mode> - return <result>
+//   WRITE <fd> <buffer address, hex> <count> - return <result>
+//   CLOSE <fd> - return <result>
+//   EXIT <status>
+//   undefined syscall <number>
+//
+// The calls beyond the lab's (linux_calls.hpp) print one line in the same
+// style, call():
+//   <NAME> <argument> ... - return <result>
+// NAME is the call's name as asm/unistd_64.h spells it, in capitals (READ,
+// NEWFSTATAT, RT_SIGACTION); each argument is a number (%lld), an int (%d:
+// an fd or a dirfd, of which the kernel reads 32 bits; AT_FDCWD is -100), a
+// guest address (%llx, as WRITE's buffer) or a path (escaped, as OPEN's; NULL
+// for address 0, "(bad address)" outside guest memory), as linux_calls.cpp's
+// table says for each call; the result is a number, or an address for the
+// calls that return one (BRK, MMAP, MREMAP) unless it is -errno:
+//   READ 3 7fffe0 4096 - return 28
+//   NEWFSTATAT -100 notes.txt 7ffe10 0 - return 0
+//   MMAP 0 8192 3 34 -1 0 - return 7be000
 #pragma once
 
 #include "unique_fd.hpp"
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 namespace vmm {
+
+// One value of a call() line: how it is printed.
+struct TraceValue {
+    enum class Kind { kNumber, kInt, kAddress, kPath };
+    Kind kind;
+    uint64_t number = 0;   // kNumber, kInt, kAddress
+    std::string_view path; // kPath
+};
 
 class Trace {
   public:
@@ -48,6 +78,8 @@ class Trace {
     void close(uint64_t fd, int64_t result);
     void exit(uint64_t status);
     void undefined(uint64_t number);
+    // A call beyond the lab's: its number, arguments and result.
+    void call(uint64_t number, std::span<const TraceValue> arguments, TraceValue result);
 
   private:
     void print(const std::string& line);

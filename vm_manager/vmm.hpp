@@ -13,8 +13,11 @@
 //   initial_stack.hpp          argc, argv, envp and auxv for the program
 //   memory_map.hpp             where everything went (--verbose, --memory-map)
 //   write_limits.hpp           how much the guest may write: file size, disk quota
+//   guest_paths.hpp            where the guest's paths lead: inside --workdir only
 //   guest_files.hpp            the guest's file descriptors
 //   trace.hpp                  the trace lines of handled system calls
+//   program_memory.hpp         brk and mmap: the program's memory beyond its segments
+//   linux_calls.hpp            the system calls beyond the lab's, for real programs
 //   ring_mode.hpp              ring 3 or ring 0 for the program
 //   run_control.hpp            Ctrl-C, --timeout, --max-exits
 //   exception_report.hpp       boot.asm's report of a guest exception, and when it is believed
@@ -40,11 +43,14 @@
 #include "guest_files.hpp"
 #include "guest_layout.hpp"
 #include "guest_memory.hpp"
+#include "guest_paths.hpp"
 #include "host_file.hpp"
 #include "initial_stack.hpp"
 #include "kvm.hpp"
+#include "linux_calls.hpp"
 #include "memory_map.hpp"
 #include "page_tables.hpp"
+#include "program_memory.hpp"
 #include "ring_mode.hpp"
 #include "run_control.hpp"
 #include "standard_streams.hpp"

@@ -16,6 +16,7 @@ QUICK_OUT = BUILD / "bench" / "quick"
 
 CALLS = ["bare_exit", "stub_exit", "null_syscall", "forwarded_syscall", "native_syscall"]
 PROCESSES = ["bare_vm", "vmm", "native", "bare_vm_app"]
+WORKLOADS = ["checksum_vmm", "checksum_native", "reads_vmm", "reads_native"]
 GOAL_RATIOS = ["forwarded_over_bare_exit", "vmm_over_bare_vm", "vmm_peak_rss_mib"]
 
 
@@ -37,8 +38,9 @@ def test_quick_bench_prints_the_table(quick_run):
     out = quick_run.stdout
     for heading in ("Per system call", "Whole process", "Ratios"):
         assert heading in out
-    for figure in CALLS + PROCESSES:
+    for figure in CALLS + PROCESSES + WORKLOADS:
         assert f"  {figure} " in out, figure
+    assert "Real workloads" in out
     assert "PASS" in out or "MISS" in out
 
 
@@ -51,6 +53,9 @@ def test_results_json_has_every_figure(quick_run):
         assert stats["min"] <= stats["median"] <= stats["max"]
     for figure in PROCESSES:
         stats = results["processes"][figure]
+        assert 0 < stats["min"] <= stats["median"] <= stats["max"]
+    for figure in WORKLOADS:
+        stats = results["workloads"][figure]
         assert 0 < stats["min"] <= stats["median"] <= stats["max"]
     assert results["peak_rss_kib"]["vmm"]["max"] > 0
     ratios = {ratio["name"]: ratio for ratio in results["ratios"]}

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,9 @@ def hostile(kvm, build_program, tmp_path):
 
     before = snapshot()
 
-    def run_hostile(name, *args, options=(), wrapper=()):
-        """OPTIONS go to the VMM; WRAPPER is a command that runs it."""
-        program = build_program(PROGRAMS / f"{name}.c")
+    def run_hostile(name, *args, options=(), wrapper=(), flags=()):
+        """OPTIONS go to the VMM; WRAPPER is a command that runs it; FLAGS to musl-gcc."""
+        program = build_program(PROGRAMS / f"{name}.c", *flags)
         result = run([*wrapper, REFERENCE, "--workdir", work, "--trace", tmp_path / "trace",
                       "--timeout", "2", *options, program, *args], cwd=tmp_path, timeout=60)
         assert result.returncode >= 0, f"the VMM died from signal {-result.returncode}"
@@ -80,6 +81,43 @@ def test_fd_table_has_a_limit_and_recovers(hostile):
 
     assert result.returncode == 61  # 64 guest fds, 0-2 taken by the standard streams
     assert "OPEN f 32832 420 - return -24" in result.trace  # EMFILE (32832: O_CREAT, O_LARGEFILE)
+
+
+def test_other_calls_cannot_escape_the_working_directory_or_guest_memory(hostile):
+    # mkdir, rename, link, chmod, stat, chdir, openat from a directory fd, mmap
+    # over boot.asm's pages, ... (programs/escape_by_other_calls.c).
+    result = hostile("escape_by_other_calls", flags=("-mgeneral-regs-only",))
+
+    assert result.returncode == 0, (f"{result.returncode} calls succeeded:\n" +
+                                    "\n".join(l for l in result.trace if "return -" not in l))
+    assert result.trace[-1] == "EXIT 0"
+
+
+def test_the_files_behind_the_standard_streams_stay_the_vmms(kvm, build_program, tmp_path):
+    # stdin a directory outside the working directory, stdout a file outside it.
+    outside, work = tmp_path / "outside", tmp_path / "outside" / "work"
+    work.mkdir(parents=True)
+    (outside / "precious").write_text("do not touch\n")
+    output = outside / "output"
+    output.write_text("")
+    output.chmod(0o600)
+    program = build_program(PROGRAMS / "standard_stream_files.c", "-mgeneral-regs-only")
+    directory = os.open(outside, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with open(output, "a") as stdout:
+            result = subprocess.run([REFERENCE, "--workdir", work, "--trace", tmp_path / "trace",
+                                     program], stdin=directory, stdout=stdout,
+                                    stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(directory)
+    trace = (tmp_path / "trace").read_text()
+    assert result.returncode == 0, f"{result.returncode} calls succeeded: {result.stderr}\n{trace}"
+    after = os.stat(output)
+    assert stat.S_IMODE(after.st_mode) == 0o600
+    assert after.st_mtime > 1_000_000_000, "futimens set its time"
+    assert output.read_text() == "written\n"
+    assert sorted(p.name for p in outside.iterdir()) == ["output", "precious", "work"]
+    assert list(work.iterdir()) == []
 
 
 def test_thousands_of_unknown_calls_get_enosys(hostile):

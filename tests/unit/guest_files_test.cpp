@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <span>
 #include <string>
@@ -377,6 +378,118 @@ TEST_F(GuestFilesWriteTest, PipesAreNotChargedToTheQuota)
     files_ = std::make_unique<GuestFiles>(workdir_, 0);
     const int64_t fd = files_->add(UniqueFd(pipe_fds[1]));
     EXPECT_EQ(files_->write(fd, bytes_of("through")), 7);
+}
+
+} // namespace
+
+// --- dup, FD_CLOEXEC, writev and pwrite, *at paths -----------------------------
+
+namespace {
+
+TEST_F(GuestFilesWriteTest, DupSharesTheOpenFileUnderTheLowestFreeNumber)
+{
+    const int64_t fd = open_with_quota(vmm::kDefaultDiskQuota);
+    EXPECT_EQ(files_->duplicate(fd, 0, false), 4);
+    EXPECT_EQ(files_->write(4, bytes_of("ab")), 2);
+    EXPECT_EQ(files_->write(fd, bytes_of("cd")), 2) << "the file position is shared";
+    EXPECT_EQ(size_of_out(), 4u);
+    EXPECT_EQ(files_->duplicate(fd, 10, true), 10);
+    EXPECT_EQ(files_->close_on_exec(10), 1);
+    EXPECT_EQ(files_->close_on_exec(4), 0);
+    EXPECT_EQ(files_->duplicate(9, 0, false), -EBADF);
+    EXPECT_EQ(files_->duplicate(fd, GuestFiles::kMaxFiles, false), -EINVAL);
+}
+
+TEST_F(GuestFilesWriteTest, Dup2ReplacesAStandardStreamWithoutClosingTheHosts)
+{
+    const int64_t fd = open_with_quota(vmm::kDefaultDiskQuota);
+    EXPECT_EQ(files_->duplicate_to(fd, 1, false), 1);
+    EXPECT_NE(files_->host_fd(1), 1);
+    EXPECT_TRUE(host_fd_is_open(1)) << "the VMM's own stdout";
+    EXPECT_EQ(files_->write(1, bytes_of("to the file")), 11);
+    EXPECT_EQ(size_of_out(), 11u);
+    EXPECT_EQ(files_->duplicate_to(fd, fd, false), fd) << "dup2(fd, fd) does nothing";
+    EXPECT_EQ(files_->duplicate_to(fd, GuestFiles::kMaxFiles, false), -EBADF);
+    EXPECT_EQ(files_->duplicate_to(40, 5, false), -EBADF);
+}
+
+TEST_F(GuestFilesWriteTest, CloseOnExecIsKeptPerFd)
+{
+    EXPECT_EQ(files_->open("made", O_WRONLY | O_CREAT | O_CLOEXEC, 0600), 3);
+    EXPECT_EQ(files_->close_on_exec(3), 1);
+    EXPECT_EQ(files_->set_close_on_exec(3, false), 0);
+    EXPECT_EQ(files_->close_on_exec(3), 0);
+    EXPECT_EQ(files_->close_on_exec(7), -EBADF);
+    EXPECT_EQ(files_->set_close_on_exec(7, true), -EBADF);
+}
+
+TEST_F(GuestFilesWriteTest, PiecesAndOffsetsKeepTheLimits)
+{
+    const int64_t fd = open_with_quota(5);
+    const std::string a = "abc", b = "defg";
+    const iovec pieces[] = {{const_cast<char*>(a.data()), a.size()},
+                            {const_cast<char*>(b.data()), b.size()}};
+    EXPECT_EQ(files_->write(fd, pieces, std::nullopt), 5) << "cut at the quota";
+    EXPECT_EQ(files_->write(fd, pieces, uint64_t{0}), 5) << "over bytes already there: free";
+    EXPECT_EQ(files_->write(fd, pieces, uint64_t{7}), -EDQUOT);
+    EXPECT_EQ(::lseek(files_->host_fd(fd), 0, SEEK_CUR), 5) << "pwrite leaves the position";
+    std::ifstream out(workdir_ + "/out");
+    std::string text;
+    std::getline(out, text);
+    EXPECT_EQ(text, "abcde");
+}
+
+TEST_F(GuestFilesOpenTest, OpenAtIsRelativeToTheGuestsDirectoryFdAndStaysBeneathIt)
+{
+    ASSERT_EQ(::mkdir((workdir_ + "/sub").c_str(), 0755), 0);
+    const int64_t directory = files_->open("sub", O_RDONLY | O_DIRECTORY, 0);
+    ASSERT_EQ(directory, 3);
+    EXPECT_EQ(files_->open_at(directory, "in-sub", O_WRONLY | O_CREAT, 0644), 4);
+    EXPECT_TRUE(exists(workdir_ + "/sub/in-sub"));
+    EXPECT_EQ(files_->open_at(directory, "../climbed", O_WRONLY | O_CREAT, 0644), -EXDEV);
+    EXPECT_EQ(files_->open_at(9, "x", O_RDONLY, 0), -EBADF);
+    EXPECT_EQ(
+        files_->open_at(static_cast<uint32_t>(AT_FDCWD), "made-here", O_WRONLY | O_CREAT, 0644), 5);
+    EXPECT_TRUE(exists(workdir_ + "/made-here"));
+}
+
+TEST_F(GuestFilesOpenTest, OpenFollowsTheGuestsWorkingDirectory)
+{
+    ASSERT_EQ(::mkdir((workdir_ + "/sub").c_str(), 0755), 0);
+    EXPECT_EQ(files_->paths().change_directory("sub"), 0);
+    EXPECT_EQ(files_->open("there", O_WRONLY | O_CREAT, 0644), 3);
+    EXPECT_TRUE(exists(workdir_ + "/sub/there"));
+    EXPECT_EQ(files_->open("../back", O_WRONLY | O_CREAT, 0644), 4) << ".. stays inside";
+    EXPECT_TRUE(exists(workdir_ + "/back"));
+    EXPECT_EQ(files_->open("../../out", O_WRONLY | O_CREAT, 0644), -EXDEV);
+}
+
+} // namespace
+
+namespace {
+
+TEST_F(GuestFilesOpenTest, OnlyTheFilesOpenedInsideAreTheGuestsOwn)
+{
+    EXPECT_EQ(files_->own_file(1), -EPERM) << "the VMM's stdout";
+    EXPECT_EQ(files_->own_file(7), -EBADF);
+    const int64_t fd = files_->open("mine", O_WRONLY | O_CREAT, 0644);
+    EXPECT_EQ(files_->own_file(fd), files_->host_fd(fd));
+    const int64_t copy = files_->duplicate(fd, 0, false);
+    EXPECT_EQ(files_->own_file(copy), files_->host_fd(copy)) << "a dup too";
+    EXPECT_EQ(files_->own_file(files_->duplicate(0, 0, false)), -EPERM) << "stdin's dup is not";
+    EXPECT_EQ(files_->own_file(files_->add(open_host_file())), -EPERM) << "what the caller adds";
+}
+
+TEST_F(GuestFilesOpenTest, APathStartsOnlyFromTheGuestsOwnDirectories)
+{
+    const GuestFiles::PathStart cwd = files_->directory(static_cast<uint32_t>(AT_FDCWD));
+    EXPECT_EQ(cwd.fd, vmm::kWorkingDirectory);
+    EXPECT_TRUE(cwd.own);
+    const GuestFiles::PathStart in = files_->directory(0);
+    EXPECT_EQ(in.fd, 0);
+    EXPECT_FALSE(in.own) << "stdin may be a directory outside";
+    EXPECT_EQ(files_->directory(9).error, -EBADF);
+    EXPECT_EQ(files_->open_at(0, "x", O_RDONLY, 0), -EXDEV);
 }
 
 } // namespace

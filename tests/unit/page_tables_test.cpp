@@ -91,9 +91,19 @@ TEST_F(PageTablesTest, StartsOnTheStartupAddressSpaceAndEndsWhereTheTablesEnd)
     const vmm::PageTables tables = vmm::build_identity_page_tables(memory, kBoot, program);
     EXPECT_EQ(tables.startup_pml4, kStartupPml4);
     EXPECT_EQ(kProgramPml4, kStartupPml4 + kPageSize);
-    // Two PML4s; in each address space a PDPT, a page directory, and a page
-    // table for the first 2 MiB, for the program's 2 MiB and for the stack's.
-    EXPECT_EQ(tables.end, kPageTables + (2 + 2 * 5) * kPageSize);
+    // Four PML4s (two and their twins); in each address space a PDPT, a page
+    // directory, and a page table for the first 2 MiB, for the program's 2 MiB
+    // and for the stack's.
+    EXPECT_EQ(tables.end, kPageTables + (4 + 2 * 5) * kPageSize);
+}
+
+TEST_F(PageTablesTest, EachTwinLeadsToItsAddressSpacesTables)
+{
+    vmm::build_identity_page_tables(memory, kBoot, program);
+    EXPECT_EQ(entry(memory, kStartupPml4Twin, 0), entry(memory, kStartupPml4, 0));
+    EXPECT_EQ(entry(memory, kProgramPml4Twin, 0), entry(memory, kProgramPml4, 0));
+    EXPECT_EQ(access(memory, kStartupPml4Twin, 0x28), "rw-u");
+    EXPECT_EQ(access(memory, kProgramPml4Twin, 0x28), "");
 }
 
 TEST_F(PageTablesTest, PageZeroIsMappedOnlyInTheStartupAddressSpace)
@@ -170,7 +180,7 @@ TEST_F(PageTablesTest, OneGiBMapsAGiantSegmentWithLargePages)
     GuestMemory big(1 * GiB);
     program.segments = {{2 * MiB, 1 * GiB - 4 * MiB, PF_R | PF_W}};
     const vmm::PageTables tables = vmm::build_identity_page_tables(big, kBoot, program);
-    EXPECT_EQ(tables.end, kPageTables + (2 + 2 * 4) * kPageSize) << "first 2 MiB and the stack's";
+    EXPECT_EQ(tables.end, kPageTables + (4 + 2 * 4) * kPageSize) << "first 2 MiB and the stack's";
     EXPECT_EQ(access(big, kProgramPml4, 512 * MiB), "rw-u");
     EXPECT_EQ(access(big, kProgramPml4, 1 * GiB - 8), "rw-u");
 }
@@ -196,6 +206,130 @@ TEST_F(PageTablesTest, SizeAboveOneGiBThrows)
 {
     GuestMemory huge(1 * GiB + 2 * MiB);
     EXPECT_THROW(vmm::build_identity_page_tables(huge, kBoot, program), vmm::VmmError);
+}
+
+// --- PageTableEditor: the program's memory calls change the tables -------------
+
+class PageTableEditorTest : public PageTablesTest {
+  protected:
+    void SetUp() override
+    {
+        tables = vmm::build_identity_page_tables(memory, kBoot, program);
+        vcpu.sregs().cr3 = kProgramPml4;
+    }
+    static constexpr vmm::Access kReadWrite{.read = true, .write = true, .user = true};
+    static constexpr vmm::Access kReadOnly{.read = true, .user = true};
+    static constexpr vmm::Access kNone{};
+
+    vmm::PageTables tables{};
+    kvm_run run{};
+    vmm::Vcpu vcpu = vmm::Vcpu::without_kvm(run);
+};
+
+TEST_F(PageTableEditorTest, MapsNewPagesInBothAddressSpacesWithoutAFlush)
+{
+    vmm::PageTableEditor editor(memory, tables);
+    ASSERT_TRUE(editor.set_access(0x600000, 0x602000, kReadWrite));
+    for (uint64_t pml4 : {kStartupPml4, kProgramPml4, kStartupPml4Twin, kProgramPml4Twin}) {
+        EXPECT_EQ(access(memory, pml4, 0x600000), "rw-u");
+        EXPECT_EQ(access(memory, pml4, 0x601fff), "rw-u");
+        EXPECT_EQ(access(memory, pml4, 0x602000), "") << "only the pages asked for";
+    }
+    editor.flush(vcpu);
+    EXPECT_EQ(vcpu.sregs().cr3, kProgramPml4) << "no translation of an absent page is cached";
+    EXPECT_EQ(run.kvm_dirty_regs, 0u);
+}
+
+TEST_F(PageTableEditorTest, NewTablesComeAfterTheOthers)
+{
+    vmm::PageTableEditor editor(memory, tables);
+    ASSERT_TRUE(editor.set_access(2 * MiB + 0x1000, 2 * MiB + 0x2000, kReadWrite));
+    const std::optional<Walk> found = walk(memory, kProgramPml4, 2 * MiB + 0x1000);
+    ASSERT_TRUE(found);
+    EXPECT_FALSE(found->large);
+    EXPECT_EQ(entry(memory, kProgramPml4, 0) & kPtePresent, kPtePresent);
+}
+
+TEST_F(PageTableEditorTest, UnmappingAndReadOnlyFlushByMovingToTheTwin)
+{
+    vmm::PageTableEditor editor(memory, tables);
+    ASSERT_TRUE(editor.set_access(0x600000, 0x604000, kReadWrite));
+    editor.flush(vcpu);
+    ASSERT_TRUE(editor.set_access(0x601000, 0x602000, kNone));
+    ASSERT_TRUE(editor.set_access(0x602000, 0x603000, kReadOnly));
+    EXPECT_EQ(access(memory, kProgramPml4, 0x601000), "");
+    EXPECT_EQ(access(memory, kProgramPml4, 0x602000), "r--u");
+    editor.flush(vcpu);
+    EXPECT_EQ(vcpu.sregs().cr3, kProgramPml4Twin) << "another CR3: KVM forgets its translations";
+    EXPECT_TRUE(run.kvm_dirty_regs & KVM_SYNC_X86_SREGS);
+    ASSERT_TRUE(editor.set_access(0x600000, 0x601000, kNone));
+    editor.flush(vcpu);
+    EXPECT_EQ(vcpu.sregs().cr3, kProgramPml4) << "and back";
+}
+
+TEST_F(PageTableEditorTest, TheStartupAddressSpaceFlushesToItsOwnTwin)
+{
+    vcpu.sregs().cr3 = kStartupPml4;
+    vmm::PageTableEditor editor(memory, tables);
+    ASSERT_TRUE(editor.set_access(0x401000, 0x402000, kNone)); // .text, mapped at start-up
+    editor.flush(vcpu);
+    EXPECT_EQ(vcpu.sregs().cr3, kStartupPml4Twin);
+    EXPECT_EQ(access(memory, kStartupPml4Twin, 0x28), "rw-u") << "page 0 stays for start-up";
+}
+
+TEST_F(PageTableEditorTest, LeavesAProgramsOwnPageTablesAlone)
+{
+    vmm::PageTableEditor editor(memory, tables);
+    ASSERT_TRUE(editor.set_access(0x401000, 0x402000, kNone));
+    vcpu.sregs().cr3 = 0x600000;
+    editor.flush(vcpu);
+    EXPECT_EQ(vcpu.sregs().cr3, 0x600000u);
+}
+
+TEST_F(PageTableEditorTest, AWhole2MiBRegionIsOneLargePageAndSplitsWhenPartlyChanged)
+{
+    vmm::PageTableEditor editor(memory, tables);
+    ASSERT_TRUE(editor.set_access(2 * MiB, 4 * MiB, kReadWrite));
+    std::optional<Walk> found = walk(memory, kProgramPml4, 3 * MiB);
+    ASSERT_TRUE(found);
+    EXPECT_TRUE(found->large);
+    ASSERT_TRUE(editor.set_access(3 * MiB, 3 * MiB + 0x1000, kReadOnly));
+    found = walk(memory, kProgramPml4, 3 * MiB);
+    ASSERT_TRUE(found);
+    EXPECT_FALSE(found->large);
+    EXPECT_EQ(access(memory, kProgramPml4, 3 * MiB), "r--u");
+    EXPECT_EQ(access(memory, kProgramPml4, 3 * MiB + 0x1000), "rw-u") << "the rest as it was";
+    EXPECT_EQ(access(memory, kProgramPml4, 2 * MiB), "rw-u");
+    editor.flush(vcpu);
+    EXPECT_EQ(vcpu.sregs().cr3, kProgramPml4Twin) << "the large page was in use";
+}
+
+TEST_F(PageTableEditorTest, TheCpusAccessedAndDirtyBitsAreNoChange)
+{
+    vmm::PageTableEditor editor(memory, tables);
+    ASSERT_TRUE(editor.set_access(0x600000, 0x601000, kReadWrite));
+    // The CPU sets accessed (bit 5) and dirty (bit 6) in the entries it uses:
+    // in the page table the walk ends at, entry 0 maps 0x600000.
+    constexpr uint64_t kAddressBits = 0x000ffffffffff000;
+    const uint64_t pdpt = entry(memory, kProgramPml4, 0) & kAddressBits;
+    const uint64_t directory = entry(memory, pdpt, 0) & kAddressBits;
+    const uint64_t table = entry(memory, directory, 3) & kAddressBits;
+    memory.write_u64(table, entry(memory, table, 0) | 0x60, "page table");
+    ASSERT_TRUE(editor.set_access(0x600000, 0x601000, kReadWrite));
+    editor.flush(vcpu);
+    EXPECT_EQ(vcpu.sregs().cr3, kProgramPml4) << "the same access: nothing to flush";
+}
+
+TEST_F(PageTableEditorTest, RunsOutOfTablesWithoutChangingAnything)
+{
+    vmm::PageTables full = tables;
+    full.end = kPageTablesLimit;
+    vmm::PageTableEditor starved(memory, full);
+    EXPECT_FALSE(starved.set_access(2 * MiB, 2 * MiB + 0x1000, kReadWrite));
+    EXPECT_EQ(access(memory, kProgramPml4, 2 * MiB), "");
+    EXPECT_EQ(access(memory, kStartupPml4, 2 * MiB), "");
+    EXPECT_TRUE(starved.set_access(0x600000, 0x601000, kReadWrite)) << "its table exists";
+    EXPECT_TRUE(starved.set_access(2 * MiB, 4 * MiB, kReadWrite)) << "a large page needs none";
 }
 
 } // namespace

@@ -27,6 +27,13 @@ TEST_F(ThreadPointerTest, SetsTheFsBaseAndLeavesTheStartupAddressSpace)
     EXPECT_TRUE(run.kvm_dirty_regs & KVM_SYNC_X86_SREGS) << "KVM must load them at KVM_RUN";
 }
 
+TEST_F(ThreadPointerTest, LeavesTheStartupAddressSpaceFromItsTwinToo)
+{
+    vcpu.sregs().cr3 = kStartupPml4Twin; // after a flush (PageTableEditor::flush())
+    EXPECT_EQ(vmm::set_thread_pointer(vcpu, 0x404138), 0);
+    EXPECT_EQ(vcpu.sregs().cr3, kProgramPml4);
+}
+
 TEST_F(ThreadPointerTest, ASecondCallOnlyMovesTheFsBase)
 {
     vmm::set_thread_pointer(vcpu, 0x404138);

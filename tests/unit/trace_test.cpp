@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -103,6 +104,37 @@ TEST_F(TraceTest, ExitLine)
 TEST_F(TraceTest, UndefinedSyscallLine)
 {
     EXPECT_EQ(traced([](Trace& t) { t.undefined(158); }), "undefined syscall 158\n");
+}
+
+TEST_F(TraceTest, OtherCallsPrintTheirNameInCapitalsThenTheirArgumentsAsTheyAre)
+{
+    using Kind = vmm::TraceValue::Kind;
+    const vmm::TraceValue read[] = {
+        {Kind::kInt, 3, {}}, {Kind::kAddress, 0x7fffe0, {}}, {Kind::kNumber, 4096, {}}};
+    const vmm::TraceValue stat[] = {{Kind::kInt, 0xffffff9c, {}},
+                                    {Kind::kPath, 0, "notes\ntxt"},
+                                    {Kind::kAddress, 0x7ffe10, {}},
+                                    {Kind::kNumber, UINT64_MAX, {}}};
+    EXPECT_EQ(traced([&](Trace& t) {
+                  t.call(SYS_read, read, {Kind::kNumber, 28, {}});
+                  t.call(SYS_newfstatat, stat, {Kind::kNumber, static_cast<uint64_t>(-2), {}});
+                  t.call(SYS_getpid, {}, {Kind::kNumber, 1, {}});
+              }),
+              "READ 3 7fffe0 4096 - return 28\n"
+              "NEWFSTATAT -100 notes\\ntxt 7ffe10 -1 - return -2\n"
+              "GETPID - return 1\n");
+}
+
+TEST_F(TraceTest, AnAddressResultIsHexUnlessItIsAnError)
+{
+    using Kind = vmm::TraceValue::Kind;
+    const vmm::TraceValue brk[] = {{Kind::kAddress, 0, {}}};
+    EXPECT_EQ(traced([&](Trace& t) {
+                  t.call(SYS_brk, brk, {Kind::kAddress, 0x5ec000, {}});
+                  t.call(SYS_mmap, {}, {Kind::kAddress, static_cast<uint64_t>(-12), {}});
+                  t.call(SYS_mmap, {}, {Kind::kAddress, static_cast<uint64_t>(-4096), {}});
+              }),
+              "BRK 0 - return 5ec000\nMMAP - return -12\nMMAP - return fffffffffffff000\n");
 }
 
 TEST_F(TraceTest, NegativeResultsPrintAsNegative)
