@@ -21,6 +21,10 @@ _SIGNALS = {
 }
 
 
+# Calls musl's stdio makes that a program calling open/write/close does not.
+STDIO_CALLS = {"brk", "mmap", "munmap", "ioctl", "writev", "readv", "lseek", "fstat"}
+
+
 def first_lines(text, count=6):
     """The first lines of what a run said, and its hints wherever they are (a
     crash report ends with them, after the register dump)."""
@@ -79,6 +83,11 @@ def hints(run):
     if any(line in (f"undefined syscall {n}" for n in ends) for line in lines):
         out.append("exit_group (231) or exit (60) is undefined, so the program cannot end: "
                    "musl calls exit again and again until the VMM is stopped.")
+    stdio = sorted({line.kind.lower() for line in map(trace.parse, lines)} & STDIO_CALLS)
+    if stdio:
+        out.append(f"{', '.join(stdio)}: calls the C library makes for stdio (fopen, fprintf "
+                   "and fclose buffer the writes, then make them with writev); a program that "
+                   "calls open, write and close itself makes none of them.")
     if run.trace_truncated:
         out.append("(Only the first MiB of its trace was read.)")
     return out

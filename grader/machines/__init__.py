@@ -38,17 +38,20 @@ def choose(sandbox, snapshot, *, requested=None, sandbox_note=None):
     if requested == "emulated":
         emulated.why = "GRADER_MACHINE=emulated asks for it"
         return emulated
+    # On PVM, what ring 0 cannot run goes to the emulated machine (kvm.py).
+    ring3 = emulated if kvm.on_pvm() and emulated.available() else None
     if requested == "kvm":
         if problem:
             raise ChoiceError(f"GRADER_MACHINE=kvm, but {problem}")
-        return KvmMachine(sandbox, snapshot.boot, "GRADER_MACHINE=kvm asks for it")
+        return KvmMachine(sandbox, snapshot.boot, "GRADER_MACHINE=kvm asks for it", ring3)
     if problem:
         emulated.why = problem
         return emulated
     if sandbox.kind == "bwrap":
         return KvmMachine(sandbox, snapshot.boot,
-                          "/dev/kvm works here and a bubblewrap sandbox can be made")
+                          "/dev/kvm works here and a bubblewrap sandbox can be made", ring3)
     if sandbox_note and "sandbox: none" in sandbox_note:
-        return KvmMachine(sandbox, snapshot.boot, "SANDBOX=none asks to run without a sandbox")
+        return KvmMachine(sandbox, snapshot.boot, "SANDBOX=none asks to run without a sandbox",
+                          ring3)
     emulated.why = f"no sandbox can be made here ({sandbox_note or 'bubblewrap cannot start'})"
     return emulated

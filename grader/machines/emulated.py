@@ -96,6 +96,11 @@ class EmulatedMachine:
     def describe(self):
         return "the emulated AMD-V machine (QEMU), programs in ring 3, one boot per submission"
 
+    @staticmethod
+    def available():
+        """Whether QEMU is there to emulate the machine."""
+        return shutil.which("qemu-system-x86_64") is not None
+
     def run(self, requests):
         """Runs every request: VMM runs in one boot, native runs on the host.
         Returns their Runs, in order."""

@@ -92,6 +92,7 @@ class Run:
     flooded: bool = False  # killed for writing more than RUN_LIMITS.output bytes
     behaviour: Behaviour = field(default_factory=Behaviour)
     too_many_processes: bool = False  # stopped at RUN_LIMITS.processes processes
+    note: str = ""  # where it ran, when not where the others ran (grader/machines/kvm.py)
 
     @property
     def signal(self):

@@ -162,6 +162,9 @@ class Grading:
                 self.oracle.keep(spec, made[("expected", spec)], self.program(spec))
             else:
                 made[("expected", spec)] = run
+        for run in made.values():
+            if run.note and run.note not in self.notes:
+                self.notes.append(run.note)
         return made
 
     def expected(self, spec):

@@ -1,9 +1,11 @@
 """make check, as a student runs it: test by test, the score, and an exit
 status of 0 only at full marks. Also as in a handout, without the reference."""
+import re
 import shutil
 
 import pytest
 
+from grader.machines.kvm import on_pvm
 from grader.tests.conftest import KIT, OUT, fresh, grader
 from grader.tests.submissions import REFERENCE, wrong_fd
 
@@ -25,8 +27,9 @@ def blocks(stdout):
     """{test title: the lines printed under it}."""
     found, current = {}, None
     for line in stdout.splitlines():
-        if line[:7].strip() in ("OK", "FAIL", "PART", "SKIP", "NOT RUN", "ERROR") and "/" in line:
-            current = line[16:]
+        status = re.match(r"(OK|FAIL|PART|SKIP|ERROR) +\S+/\S+  (.*)", line)
+        if status:
+            current = status.group(2)
             found[current] = [line]
         elif current is not None and line.startswith("      "):
             found[current].append(line)
@@ -177,3 +180,38 @@ def test_a_sample_the_vmm_gets_wrong_fails_as_practice_only(kvm_and_sandbox, lab
     score = [line for line in check.stdout.splitlines() if line.startswith("Score:")]
     assert score == [line for line in plain.stdout.splitlines() if line.startswith("Score:")]
     assert blocks(check.stdout) == blocks(plain.stdout)
+
+
+STDIO_GUESS = """#include <stdio.h>
+
+int main(void)
+{
+    FILE *f = fopen("./ay_caramba", "w");
+    fprintf(f, "Hello World !!!\\n");
+    fprintf(f, "Bye Bye !!!\\n");
+    fclose(f);
+    return 0;
+}
+"""
+
+
+def test_a_stdio_guess_runs_in_the_reference_and_is_graded_on_its_trace(kvm_and_sandbox):
+    """A Step 3 guess written with stdio runs to its end in the reference
+    (where PVM cannot run musl's SSE code in ring 0, in the emulated machine,
+    saying so) and earns the lines it gets right: its open's file, close and
+    exit; its writev is not the lab program's two writes."""
+    lab = lab_copy("check-stdio-guess", REFERENCE.read_text())
+    (lab / "app_guess.c").write_text(STDIO_GUESS)
+
+    check = grader("check", "--lab", lab, "--out", OUT / "check-stdio-guess")
+
+    step3 = "\n".join(blocks(check.stdout)[
+        "Step 3: app_guess.c makes the lab program's calls (buffer addresses aside)"])
+    assert step3.startswith("PART"), check.stdout
+    assert "2 of the 5 expected trace lines are right" in step3
+    rows = {line.split("|")[0].strip(): line for line in step3.splitlines() if "|" in line}
+    assert rows["EXIT 0"].rstrip().endswith("matching")
+    assert rows["CLOSE 3 - return 0"].rstrip().endswith("matching")
+    assert "WRITEV 3" in step3 and "undefined syscall" not in step3
+    assert "calls the C library makes for stdio" in step3
+    assert ("ran in the emulated AMD-V machine, in ring 3" in check.stdout) == on_pvm()

@@ -147,3 +147,26 @@ def test_the_native_ground_truth_escapes_paths_as_the_vmm_does():
            'exit_group(0)                           = ?\n')
     assert strace.trace_lines(log.replace("O_RDWR|O_CREAT", "0102")) == [
         "OPEN a\\nEXIT 0\\x1b[2J\\\\ 66 511 - return 3", "EXIT 0"]
+
+
+# Lines of the calls beyond the lab's, as the engine's Trace::call prints them
+# (a stdio program under the reference: its name in capitals, its arguments,
+# its result).
+STDIO = ["BRK 0 - return 408000", "MMAP 0 4096 3 34 -1 0 - return 7bf000",
+         "IOCTL 3 21523 7ffea0 - return -25", "WRITEV 3 7ffe50 2 - return 28"]
+
+
+def test_other_calls_are_trace_lines_of_their_own_kind():
+    kinds = [trace.parse(line).kind for line in STDIO]
+    assert kinds == ["BRK", "MMAP", "IOCTL", "WRITEV"]
+    assert trace.parse("FROBNICATE 1 - return 0").kind == "OTHER"  # no such system call
+    assert verdicts(STDIO, STDIO) == [MATCHING] * 4
+
+
+def test_an_other_call_pairs_with_its_undefined_line_and_names_its_errno():
+    rows, _ = trace.compare(STDIO[:1] + LAB, ["undefined syscall 12"] + LAB)
+    assert [row.verdict for row in rows] == [WRONG] + [MATCHING] * 5
+    assert "does not handle brk (system call 12)" in rows[0].why
+
+    rows, _ = trace.compare([STDIO[2]], ["IOCTL 3 21523 7ffea0 - return 0"])
+    assert rows[0].verdict == WRONG and "expected -25 (ENOTTY)" in rows[0].why
