@@ -105,9 +105,9 @@ def test_hidden_arguments(hidden):
     hidden("arguments").everything()
 
 
-# --- Practice: the student's own samples/ programs (make check only, no points) -------
+# --- Practice (make check only, no points): the student's samples/, Step 4 -----------
 
 
-@practice("samples/{case}")
-def test_practice(sample):
-    sample.everything()
+@practice("{case}")
+def test_practice(practice):
+    practice.everything()

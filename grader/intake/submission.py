@@ -6,8 +6,9 @@ one folder such as lab2/):
     vm_manager/manager.cpp   required: the student's VMM
     app_guess.c              optional: the Step 3 program
     ANSWERS.md               optional: answers to the questions, graded by hand
-    samples/*.c              optional: programs to practise on (make check runs
-                             them, for no points)
+    samples/*.c, challenge/*.c
+                             optional: programs to practise on (make check
+                             runs them, for no points)
 
 Nothing else is extracted or run. Archives are read in memory, member by
 member; links, devices and oversized files are ignored, so an archive cannot
@@ -24,10 +25,10 @@ MANAGER, GUESS, ANSWERS = "vm_manager/manager.cpp", "app_guess.c", "ANSWERS.md"
 WANTED = (MANAGER, GUESS, ANSWERS)
 MAX_FILE = 1 << 20  # bytes: larger files are not taken
 MAX_MEMBERS = 5000
-SAMPLES = "samples"
-MAX_SAMPLES = 20
-# A sample's name becomes its program's file name in the sandbox.
-SAMPLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\.c")
+PRACTICE_FOLDERS = ("samples", "challenge")  # beside vm_manager/ in lab2/
+MAX_PRACTICE = 20  # programs a folder may bring
+# A practice program's name becomes its file name in the sandbox.
+PRACTICE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\.c")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 
 
@@ -37,8 +38,9 @@ class Submission:
     files: dict = field(default_factory=dict)  # {one of WANTED: bytes}
     notes: list = field(default_factory=list)  # what the student should know about the upload
     problem: str = ""  # why it cannot be graded at all (unreadable archive)
-    samples: dict = field(default_factory=dict)  # {file name: bytes}, from samples/
-    sample_notes: list = field(default_factory=list)  # what make check says about them
+    # {"samples/journal.c": bytes, ...}: the programs make check practises on
+    practice: dict = field(default_factory=dict)
+    practice_notes: list = field(default_factory=list)  # what make check says about them
 
     @property
     def manager(self):
@@ -93,29 +95,30 @@ def _choose(candidates, submission):
         if len(matches) > 1:
             submission.notes.append(f"several {PurePosixPath(wanted).name} files: graded "
                                     f"{matches[0]}.")
-    _choose_samples(candidates, submission)
+    for folder in PRACTICE_FOLDERS:
+        _choose_practice(candidates, submission, folder)
 
 
-def _choose_samples(candidates, submission):
-    """The .c files of the shallowest samples/ folder (the one beside
-    vm_manager/ in lab2/), at most MAX_SAMPLES of them."""
-    folders = sorted({p.parent for p in candidates if p.parent.name == SAMPLES},
+def _choose_practice(candidates, submission, folder):
+    """The .c files of the shallowest `folder`/ (the one beside vm_manager/
+    in lab2/), at most MAX_PRACTICE of them."""
+    folders = sorted({p.parent for p in candidates if p.parent.name == folder},
                      key=lambda p: (len(p.parts), p.as_posix()))
     if not folders:
         return
     names = sorted(p for p in candidates if p.parent == folders[0] and p.suffix == ".c")
-    for path in names:
-        if len(submission.samples) == MAX_SAMPLES:
-            submission.sample_notes.append(f"{folders[0]} has more than {MAX_SAMPLES} programs: "
-                                           f"only the first {MAX_SAMPLES} were run.")
+    for count, path in enumerate(names):
+        if count == MAX_PRACTICE:
+            submission.practice_notes.append(f"{folders[0]} has more than {MAX_PRACTICE} "
+                                             f"programs: only the first {MAX_PRACTICE} were run.")
             break
-        if not SAMPLE_NAME.fullmatch(path.name):
-            submission.sample_notes.append(f"{path} was not run: name a sample with letters, "
-                                           "digits, '_', '-' and '.' only.")
+        if not PRACTICE_NAME.fullmatch(path.name):
+            submission.practice_notes.append(f"{path} was not run: name a program with "
+                                             "letters, digits, '_', '-' and '.' only.")
             continue
         data = candidates[path]()
         if data is not None:
-            submission.samples[path.name] = data
+            submission.practice[f"{folder}/{path.name}"] = data
 
 
 def _from_folder(root, submission):

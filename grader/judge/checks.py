@@ -15,14 +15,18 @@ from grader.judge.trace import EXTRA, MATCHING, MISSING, WRONG
 
 class Comparison:
     def __init__(self, expected, actual, *, program, left="expected (reference)",
-                 right="your VMM", compare_addresses=True):
+                 right="your VMM", compare_addresses=True, only_calls=None):
         self.expected, self.actual = expected, actual
         self.program, self.left, self.right = program, left, right
         expected_lines, actual_lines = expected.trace, actual.trace
+        if only_calls is not None:  # the calls the expected run traces, and no others
+            expected_lines = trace.only(expected_lines, only_calls)
+            actual_lines = trace.only(actual_lines, only_calls)
         if not compare_addresses:
             expected_lines = trace.without_addresses(expected_lines)
             actual_lines = trace.without_addresses(actual_lines)
         self.rows, self.renamed_fds = trace.compare(expected_lines, actual_lines, who=right)
+        self.compared_lines = expected_lines, actual_lines
         _check_effects(self.rows, expected, actual)
 
     # --- the pieces of a message -------------------------------------------------
@@ -31,14 +35,15 @@ class Comparison:
         return trace.side_by_side(self.rows if rows is None else rows, self.left, self.right)
 
     def ending(self):
-        """How the actual run ended, when that explains something."""
+        """How the actual run ended, when that explains something, and why it
+        made calls the expected run does not."""
         run = self.actual
         normal = (not run.timed_out and not run.flooded and not run.too_many_processes
                   and run.status == self.expected.status)
-        hints = diagnose.hints(run)
-        if normal and not hints:
-            return ""
-        return diagnose.explain(run)
+        stdio = diagnose.stdio_hint(*self.compared_lines)
+        if normal and not diagnose.hints(run):
+            return stdio
+        return "\n".join(filter(None, [diagnose.explain(run), stdio]))
 
     def _fail(self, fraction, headline, body):
         message = headline[0].upper() + headline[1:] + ("\n" + body if body else "")

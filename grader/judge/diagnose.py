@@ -83,14 +83,22 @@ def hints(run):
     if any(line in (f"undefined syscall {n}" for n in ends) for line in lines):
         out.append("exit_group (231) or exit (60) is undefined, so the program cannot end: "
                    "musl calls exit again and again until the VMM is stopped.")
-    stdio = sorted({line.kind.lower() for line in map(trace.parse, lines)} & STDIO_CALLS)
-    if stdio:
-        out.append(f"{', '.join(stdio)}: calls the C library makes for stdio (fopen, fprintf "
-                   "and fclose buffer the writes, then make them with writev); a program that "
-                   "calls open, write and close itself makes none of them.")
     if run.trace_truncated:
         out.append("(Only the first MiB of its trace was read.)")
     return out
+
+
+def stdio_hint(expected, actual):
+    """Why the actual trace lines make calls the expected ones do not, when
+    they are stdio's (a Step 3 guess written with fopen and fprintf), or ""."""
+    def calls(lines):
+        return {line.kind.lower() for line in map(trace.parse, lines)} & STDIO_CALLS
+    extra = sorted(calls(actual) - calls(expected))
+    if not extra:
+        return ""
+    return (f"{', '.join(extra)}: calls the C library makes for stdio (fopen, fprintf and "
+            "fclose buffer the writes, then make them with writev); a program that calls "
+            "open, write and close itself makes none of them.")
 
 
 def explain(run):

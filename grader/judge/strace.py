@@ -9,6 +9,8 @@ line, as in the reference's trace.
 """
 import errno
 import re
+import struct
+from pathlib import Path
 
 from grader.judge import trace
 
@@ -19,9 +21,31 @@ OPTIONS = ["-X", "raw", "-s", "4096", "-e", "raw=write,close,exit,exit_group",
 _LINE = re.compile(r"^(\w+)\((.*)\)\s+= (\S+)(?: (E[A-Z0-9]+) )?")
 _OPEN_ARGUMENTS = re.compile(r'("(?:[^"\\]|\\.)*"|\S+), (\S+)(?:, (\S+))?')
 
-# Native buffer addresses above this are the native stack or heap, which are
-# elsewhere in the VM: such addresses are not compared.
+# Without the program's segments: native addresses above this are the native
+# stack or mappings, which are elsewhere in the VM, and are not compared.
 _NATIVE_ONLY_ADDRESSES = 1 << 32
+_PT_LOAD = 1
+
+
+def program_segments(path):
+    """[(start, end)] of a static program's PT_LOAD segments: where its own
+    bytes (code, strings, data) are, at the same addresses natively and in
+    the VM; None when the file is no 64-bit ELF program."""
+    try:
+        data = Path(path).read_bytes()
+        if data[:5] != b"\x7fELF\x02":
+            return None
+        phoff, = struct.unpack_from("<Q", data, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+        segments = []
+        for i in range(phnum):
+            kind, _, _, vaddr, _, _, memsz, _ = struct.unpack_from(
+                "<IIQQQQQQ", data, phoff + i * phentsize)
+            if kind == _PT_LOAD:
+                segments.append((vaddr, vaddr + memsz))
+        return segments
+    except (OSError, struct.error):
+        return None
 
 
 def _number(text):
@@ -67,16 +91,22 @@ def escaped(path):
                    for c in path)
 
 
-def trace_lines(log_text):
-    """The trace lines a VMM prints for the calls of this strace log."""
+def trace_lines(log_text, segments=None):
+    """The trace lines a VMM prints for the calls of this strace log. A write's
+    buffer address is compared only inside the program's `segments`
+    (program_segments()): elsewhere (the stack, the heap, a mapping) it is
+    where the native kernel put it."""
     lines = []
     for name, args, result in calls(log_text):
         if name == "open":
             path = args[0] if args[0] == trace.UNREADABLE_PATH else escaped(args[0])
             lines.append(f"OPEN {path} {args[1]} {args[2]} - return {result}")
         elif name == "write":
-            address = (trace.ANY_ADDRESS if args[1] >= _NATIVE_ONLY_ADDRESSES
-                       else f"{args[1]:x}")
+            if segments is None:
+                same = args[1] < _NATIVE_ONLY_ADDRESSES
+            else:
+                same = any(start <= args[1] < end for start, end in segments)
+            address = f"{args[1]:x}" if same else trace.ANY_ADDRESS
             lines.append(f"WRITE {_signed(args[0])} {address} {_signed(args[2])} "
                          f"- return {_signed(result)}")
         elif name == "close":

@@ -97,10 +97,9 @@ class KvmMachine:
             except MachineError:
                 return runs  # the ring-0 runs stand, with their hint
             for i, run in zip(again, redone):
-                run.note = (f"{run.runner} could not run {requests[i].spec.describe()} on this "
-                            "machine's KVM (PVM cannot emulate some SSE instructions in ring "
-                            "0): it ran in the emulated AMD-V machine, in ring 3, as hardware "
-                            "KVM runs it.")
+                run.note = (f"{requests[i].spec.describe()} could not run on this machine's "
+                            "KVM (PVM cannot emulate some SSE instructions in ring 0): it ran "
+                            "in the emulated AMD-V machine, in ring 3, as hardware KVM runs it.")
                 runs[i] = run
         return runs
 

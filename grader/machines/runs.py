@@ -126,7 +126,8 @@ def run_of(request, outcome):
     if request.vmm is None:
         log = out.get("strace.log")
         text = log.data.decode(errors="replace") if log else ""
-        trace, truncated = strace.trace_lines(text), bool(log and log.size > len(log.data))
+        trace = strace.trace_lines(text, strace.program_segments(request.program))
+        truncated = bool(log and log.size > len(log.data))
         stdout, stdout_size = outcome.stdout, outcome.stdout_size
     elif spec.trace_to == "stdout":
         trace, truncated = _lines(outcome.stdout, outcome.stdout_size)

@@ -53,8 +53,8 @@ def check_banner(config):
 
 def practice_banner(grading):
     against = grading.oracle.label if grading is not None else "the expected runs"
-    return ("\nPractice, for no points: your VMM on the programs in your samples/ folder, "
-            f"each against {against}.")
+    return ("\nPractice, for no points: your VMM on the programs in your samples/ and "
+            f"challenge/ folders, and on busybox (Step 4), each against {against}.")
 
 
 def practice_entry(result, repeated_details=False):
@@ -112,7 +112,7 @@ def feedback(results, extra, practice=()):
         lines += [extra["where"], ""]
     lines += [entry(r, hidden_mark=True) for r in results]
     if practice:
-        lines += ["", "Practice, for no points (your samples/ programs):"]
+        lines += ["", "Practice, for no points (samples/, and Step 4):"]
         lines += [practice_entry(r) for r in practice]
     notes = extra.get("notes", [])
     if notes:

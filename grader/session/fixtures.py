@@ -12,12 +12,13 @@ yet. The tests only compare Runs.
 import shutil
 import time
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from grader import build, kit, machines, sandbox
 from grader.intake import submission
+from grader.judge import trace
 from grader.judge.checks import Comparison
 from grader.machines.runs import Request, Spec
 from grader.oracle import Oracle
@@ -27,6 +28,11 @@ LAB = Spec("app", (), "stdout")  # Step 2: the lab program, trace on stdout as `
 LAB_TRACED = Spec("app", (), "file")  # Step 3's model: the lab program, trace in a file
 GUESS = Spec("app_guess", (), "file")  # Step 3: the student's program
 YOUR_VMM = "your VMM"
+# Step 4's practice with a program nobody wrote for the lab: Debian's
+# busybox-static (glibc's start-up, then stdio).
+BUSYBOX = Path("/bin/busybox")
+BUSYBOX_ARGS = ("seq", "3")
+BUSYBOX_CASE = "busybox " + " ".join(BUSYBOX_ARGS)
 HOST_FDS = ("Your VMM gives the program other file descriptor numbers than Linux would (the "
             "host's own?). That is graded as right, but a program could then reach the VMM's "
             "own files, such as /dev/kvm's: GuestFiles (guest.files) gives it numbers of its "
@@ -50,7 +56,7 @@ class Grading:
         if self.lab_program:
             self.notes.append("Graded against your own lab program, the one in your handout.")
         if self.mode == "check":
-            self.notes += self.submission.sample_notes
+            self.notes += self.submission.practice_notes
         self.timing = {"build": 0.0, "run": 0.0, "compare": 0.0}
 
     def where(self):
@@ -59,7 +65,7 @@ class Grading:
 
     def close(self):
         shutil.rmtree(self.work / "guess", ignore_errors=True)
-        shutil.rmtree(self.work / "samples", ignore_errors=True)
+        shutil.rmtree(self.work / "practice", ignore_errors=True)
 
     def extra_data(self):
         runs = self.__dict__.get("runs", {})
@@ -91,25 +97,37 @@ class Grading:
         self.timing["build"] += result.seconds
         return result
 
-    @cached_property
-    def samples(self):
-        """make check's practice: {file name: (Spec, BuildResult)} of the
-        programs in the student's samples/, each built as app_guess.c is."""
+    def practice_cases(self):
+        """make check's practice, by name: the programs of the student's
+        samples/ and challenge/ folders ("samples/journal.c"), and Step 4's
+        busybox where Debian's busybox-static is installed. None when grading."""
         if self.mode != "check":
-            return {}
-        built = {}
-        for name, source in sorted(self.submission.samples.items()):
-            stem = name.removesuffix(".c")
-            # Named apart from the snapshot's programs (a sample may be called app.c).
-            spec = Spec(f"sample-{stem}", tuple(kit.program_arguments(
-                source.decode(errors="replace"))), "file")
-            result = build.c_program(source, stem, self.work / "samples" / stem, self.sandbox)
-            self.timing["build"] += result.seconds
-            built[name] = (spec, result)
-        return built
+            return []
+        return sorted(self.submission.practice) + ([BUSYBOX_CASE] if BUSYBOX.exists() else [])
 
-    def sample_binaries(self):
-        return {spec: Path(result.binary) for spec, result in self.samples.values() if result.ok}
+    @cached_property
+    def practice(self):
+        """{case: (Spec, BuildResult or None, program file or None)}: the
+        student's programs built as app_guess.c is; busybox as it is."""
+        cases = {}
+        for name in self.practice_cases():
+            if name == BUSYBOX_CASE:
+                # Named busybox inside: busybox picks its command by its own name.
+                cases[name] = (Spec("busybox", BUSYBOX_ARGS, "file"), None, BUSYBOX)
+                continue
+            source, path = self.submission.practice[name], PurePosixPath(name)
+            # Named apart from the snapshot's programs (a sample may be called app.c).
+            spec = Spec(f"{path.parent}-{path.stem}", tuple(kit.program_arguments(
+                source.decode(errors="replace"))), "file")
+            result = build.c_program(source, path.stem, self.work / "practice" / spec.program,
+                                     self.sandbox)
+            self.timing["build"] += result.seconds
+            cases[name] = (spec, result, Path(result.binary) if result.ok else None)
+        return cases
+
+    def practice_programs(self):
+        """{Spec: program file} of the practice cases that can run."""
+        return {spec: program for spec, _, program in self.practice.values() if program}
 
     def student_vmm(self):
         if not self.vmm_build.ok:
@@ -122,21 +140,21 @@ class Grading:
 
     def program(self, spec):
         """The file of a spec's program: the student's own lab program where
-        they have one, a sample of theirs, otherwise the snapshot's."""
+        they have one, a practice program, otherwise the snapshot's."""
         if spec.program == LAB.program and self.lab_program:
             return self.lab_program
-        samples = self.sample_binaries()
-        if spec in samples:
-            return samples[spec]
+        practice = self.practice_programs()
+        if spec in practice:
+            return practice[spec]
         return self.snapshot.program(spec.program)
 
     @cached_property
     def runs(self):
         """Every run this grading needs, made in one go on the machine:
-        {("student" | "guess" | "expected", spec): Run}. The samples' expected
-        runs are made each time, never kept: a sample is the student's."""
+        {("student" | "guess" | "expected", spec): Run}. The practice's
+        expected runs are made each time, never kept: its programs are the student's."""
         student = [LAB] + (self.hidden_specs() if self.mode == "grade" else [])
-        samples = list(self.sample_binaries()) if self.vmm_build.ok else []
+        practice = list(self.practice_programs()) if self.vmm_build.ok else []
         guess = self.guess_build
         expected = [LAB] + ([LAB_TRACED] if guess and guess.ok else []) + student[1:]
         requests = {}
@@ -146,7 +164,7 @@ class Grading:
                                                       Path(self.vmm_build.binary), YOUR_VMM)
         if guess and guess.ok:
             requests[("guess", GUESS)] = self.oracle.request(GUESS, Path(guess.binary))
-        for spec in samples:
+        for spec in practice:
             requests[("student", spec)] = Request(spec, self.program(spec),
                                                   Path(self.vmm_build.binary), YOUR_VMM)
             requests[("expected", spec)] = self.oracle.request(spec, self.program(spec))
@@ -252,31 +270,33 @@ def hidden(grading):
 
 
 @pytest.fixture
-def sample(grading, request):
-    """A program of the student's samples/ in their VMM, against the oracle."""
+def practice(grading, request):
+    """A practice case: its program in the student's VMM, against the oracle."""
     name = request.param
-    spec, result = grading.samples[name]
-    shown = f"samples/{name}"
-    if not result.ok:
-        raise Fail((f"{shown} cannot be run: {result.problem} " if result.problem else "")
-                   + f"{shown} does not build with `musl-gcc -static -O2`:\n"
+    spec, result, _ = grading.practice[name]
+    if result is not None and not result.ok:
+        raise Fail((f"{name} cannot be run: {result.problem} " if result.problem else "")
+                   + f"{name} does not build with `musl-gcc -static -O2`:\n"
                    + compiler_messages(result))
+    grading.student_vmm()
     expected = grading.expected(spec)
     if not grading.oracle.finished(expected):
-        raise Fail(f"{shown} did not end by itself in the expected run "
-                   f"({grading.oracle.label}): a sample must finish, so that there is "
-                   "something to compare your VMM's run with.")
-    return grading.compared(expected, grading.actual(spec), program=shown,
-                            left=grading.oracle.column)
+        raise Fail(f"{name} did not end by itself in the expected run "
+                   f"({grading.oracle.label}): a practice program must finish, so that there "
+                   "is something to compare your VMM's run with.")
+    # A native run traces the lab's calls only (strace.py): the others are
+    # judged by what they do (standard output, files, status).
+    return grading.compared(expected, grading.actual(spec), program=name,
+                            left=grading.oracle.column,
+                            only_calls=None if grading.oracle.vmm else trace.LAB_CALLS)
 
 
 def pytest_generate_tests(metafunc):
-    """One practice test per sample (none when grading)."""
-    if "sample" in metafunc.fixturenames:
+    """One practice test per case (none when grading)."""
+    if "practice" in metafunc.fixturenames:
         grading = getattr(metafunc.config, "grading", None)
-        names = (sorted(grading.submission.samples)
-                 if grading is not None and grading.mode == "check" else [])
-        metafunc.parametrize("sample", names, indirect=True, ids=names)
+        names = grading.practice_cases() if grading is not None else []
+        metafunc.parametrize("practice", names, indirect=True, ids=names)
 
 
 def compiler_messages(result, lines=30):

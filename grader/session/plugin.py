@@ -150,7 +150,7 @@ class Recorder:
         kept, dropped = [], []
         for item in items:
             info = _graded(item)
-            # A practice test with no case (no samples) is pytest's one skipped item.
+            # A practice test with no case is pytest's one skipped item.
             no_case = item.get_closest_marker("skip") is not None
             if (info is None or (self.mode == "check" and info.visibility == AFTER_PUBLISHED)
                     or (info is not None and info.practice

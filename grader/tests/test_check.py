@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from grader.machines.kvm import on_pvm
+from grader.session.fixtures import BUSYBOX
 from grader.tests.conftest import KIT, OUT, fresh, grader
 from grader.tests.submissions import REFERENCE, wrong_fd
 
@@ -105,6 +106,8 @@ def test_without_kvm_check_takes_the_emulated_machine_and_says_the_same(kvm_and_
     assert "Score: 75/75" in without.stdout
 
 
+# Step 4's practice: the handout's stdio program, and busybox where installed.
+STEP4 = ["challenge/stdio_program.c"] + (["busybox seq 3"] if BUSYBOX.exists() else [])
 # Samples a student adds: one that prints its arguments and ends with a status
 # of its own, one that does not build, one that never ends.
 OWN_SAMPLES = {
@@ -147,9 +150,10 @@ def test_check_runs_the_samples_as_practice_for_no_points(kvm_and_sandbox, oracl
     assert check.returncode == 0, check.stdout + check.stderr  # full marks all the same
     assert "Score: 60/60" in check.stdout
     printed = practice(check.stdout)
-    assert set(printed) == {f"samples/{n}" for n in [*handout_samples, *OWN_SAMPLES]}
-    for name in [*handout_samples, "echo_status.c"]:
-        assert printed[f"samples/{name}"] == [f"PRACTICE samples/{name}: OK"]
+    handout = [f"samples/{n}" for n in handout_samples] + STEP4
+    assert set(printed) == {*handout, *(f"samples/{n}" for n in OWN_SAMPLES)}
+    for name in [*handout, "samples/echo_status.c"]:
+        assert printed[name] == [f"PRACTICE {name}: OK"], check.stdout
     typo = "\n".join(printed["samples/typo.c"])
     assert typo.startswith("PRACTICE samples/typo.c: FAIL") and "undeclared" in typo
     forever = "\n".join(printed["samples/forever.c"])
@@ -168,6 +172,7 @@ def test_a_sample_the_vmm_gets_wrong_fails_as_practice_only(kvm_and_sandbox, lab
     with_samples = lab_copy("check-practice-wrong", manager)
     without = lab_copy("check-practice-none", manager)
     shutil.rmtree(without / "samples")
+    shutil.rmtree(without / "challenge")
 
     check = grader("check", "--lab", with_samples, "--out", OUT / "check-practice-wrong")
     plain = grader("check", "--lab", without, "--out", OUT / "check-practice-none")
@@ -175,7 +180,7 @@ def test_a_sample_the_vmm_gets_wrong_fails_as_practice_only(kvm_and_sandbox, lab
     printed = practice(check.stdout)
     journal = "\n".join(printed["samples/journal.c"])
     assert journal.startswith("PRACTICE samples/journal.c: FAIL") and "| wrong: fd" in journal
-    assert not practice(plain.stdout)
+    assert set(practice(plain.stdout)) == set(STEP4) - {"challenge/stdio_program.c"}
     assert check.returncode == plain.returncode == 1
     score = [line for line in check.stdout.splitlines() if line.startswith("Score:")]
     assert score == [line for line in plain.stdout.splitlines() if line.startswith("Score:")]
