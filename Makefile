@@ -6,7 +6,7 @@ include tools/build.mk
 PYTEST := /usr/bin/python3 -m pytest
 # Debian/Ubuntu packages to test the kit and make its handouts.
 TEST_PACKAGES := $(BUILD_PACKAGES) $(DEBUG_PACKAGES) libgtest-dev python3-pytest python3-pytest-timeout strace \
-	clang-format bubblewrap qemu-system-x86 busybox-static pandoc chromium
+	clang-format bubblewrap $(EMULATED_PACKAGES) pandoc chromium
 UNIT_TEST_SOURCES := $(wildcard tests/unit/*.cpp)
 UNIT_TEST_OBJECTS := $(UNIT_TEST_SOURCES:tests/unit/%.cpp=$(BUILD)/tests/%.o)
 

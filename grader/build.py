@@ -20,9 +20,8 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from grader.sandbox import Limits, Mount
@@ -30,6 +29,7 @@ from grader.sandbox import Limits, Mount
 BUILD_LIMITS = Limits(seconds=90, processes=32, memory=4096 << 20, file_size=256 << 20,
                       capture=64 << 10, scratch=256 << 20)
 MUSL_FLAGS = ["-static", "-O2"]
+MUSL_COMMAND = " ".join(["musl-gcc", *MUSL_FLAGS])  # as messages name it
 # What a submission's sources may include: their own files, the engine's
 # headers and the system's. Anything else (the reference's source, the
 # answers, ...) fails the build, saying so.
@@ -47,7 +47,6 @@ class BuildResult:
     timed_out: bool
     seconds: float
     cached: bool = False
-    command: str = ""
     problem: str = ""  # what is wrong beyond the compiler's messages (a forbidden include)
 
 
@@ -98,15 +97,25 @@ def precompiled_header(snapshot, sandbox, cache):
             shutil.rmtree(out, ignore_errors=True)
 
 
+def _cached(path):
+    """A kept BuildResult, or None (none kept, or kept by another version)."""
+    try:
+        data = json.loads(path.read_text())
+        result = BuildResult(**{f.name: data[f.name] for f in fields(BuildResult)})
+    except (OSError, ValueError, KeyError):
+        return None
+    result.cached = True
+    return result
+
+
 def vmm(source, snapshot, sandbox, cache):
     """Builds a student's manager.cpp (bytes). Returns a BuildResult."""
     key = hashlib.sha256(snapshot.fingerprint.encode() + b"\0" + source).hexdigest()[:32]
     cache = Path(cache).resolve()
     entry = cache / "vmm" / key
     with _locked(Path(cache) / "vmm" / (key + ".lock")):
-        if (entry / "result.json").exists():
-            result = BuildResult(**json.loads((entry / "result.json").read_text()))
-            result.cached = True
+        result = _cached(entry / "result.json")
+        if result is not None:
             return result
         result = _compile_vmm(source, snapshot, sandbox, cache, entry)
         # Kept: a build that worked, or that the compiler refused (status 1). Not
@@ -147,11 +156,9 @@ def _compile_vmm(source, snapshot, sandbox, cache, entry):
         entry.mkdir(parents=True, exist_ok=True)
         if ok:
             os.replace(built, entry / "vm_manager")
-        shown = ["-MMD" if a == "-MD" else a for a in argv if a not in include_pch]
         return BuildResult(ok=ok, binary=str(entry / "vm_manager") if ok else None, log=log,
                            status=outcome.status, timed_out=outcome.timed_out,
-                           seconds=round(outcome.seconds, 3), command=" ".join(shown),
-                           problem=problem)
+                           seconds=round(outcome.seconds, 3), problem=problem)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -179,9 +186,7 @@ def c_program(source, name, out_dir, sandbox):
     ok = outcome.status == 0 and not problem and built.is_file() and not built.is_symlink()
     return BuildResult(ok=ok, binary=str(built) if ok else None, log=log,
                        status=outcome.status, timed_out=outcome.timed_out,
-                       seconds=round(outcome.seconds, 3),
-                       command=" ".join(a for a in argv if a not in dependencies),
-                       problem=problem)
+                       seconds=round(outcome.seconds, 3), problem=problem)
 
 
 def include_problem(log, dependencies, own):
@@ -207,9 +212,7 @@ def include_problem(log, dependencies, own):
 def musl_program(source, out, *, strict=False):
     """Builds one of the grader's own test programs (trusted code)."""
     flags = MUSL_FLAGS + (["-Wall", "-Wextra", "-Werror"] if strict else [])
-    started = time.monotonic()
     result = subprocess.run(["musl-gcc", *flags, "-o", str(out), str(source)],
                             capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         raise RuntimeError(f"{source} does not build:\n{result.stderr}")
-    return time.monotonic() - started

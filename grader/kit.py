@@ -16,9 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import build
+from grader import KIT, build
 
-KIT = Path(__file__).resolve().parents[1]
 PROGRAMS = Path(__file__).resolve().parent / "programs"  # the hidden test programs
 REFERENCE_SOURCE = Path("solutions/lab2/vm_manager/manager.cpp")
 RUNNER_TARGET = "build/grader/runner"  # the sandbox's runner (grader/sandbox/runner/)

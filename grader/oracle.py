@@ -12,6 +12,7 @@ import os
 
 from pathlib import Path
 
+from grader.build import MUSL_COMMAND
 from grader.machines.runs import VMM_STOPPED, Request, Run
 
 REFERENCE_LABEL = "the reference VMM"
@@ -32,11 +33,10 @@ class Oracle:
                             "the lab program run natively under strace (this kit has no "
                             "reference VMM)")
         # How Step 3 runs app_guess.c: in the oracle, as the lab program's model.
-        self.step3 = ("Step 3: your app_guess.c is built with musl-gcc -static -O2 and run by "
-                      "the reference VMM" if self.vmm else
-                      "Step 3: your app_guess.c is built with musl-gcc -static -O2 and run "
-                      "natively under strace, not under your VMM (this kit has no reference "
-                      "VMM)") + (", and its open, write, close and exit calls and the files it "
+        built = f"Step 3: your app_guess.c is built with {MUSL_COMMAND} and run"
+        self.step3 = (f"{built} by the reference VMM" if self.vmm else
+                      f"{built} natively under strace, not under your VMM (this kit has no "
+                      "reference VMM)") + (", and its open, write, close and exit calls and the files it "
                                  "writes are compared with the lab program's, run the same "
                                  "way, buffer addresses aside.")
 

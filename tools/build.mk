@@ -42,6 +42,9 @@ export KIT_BUILD := $(abspath $(BUILD))
 # disassembler), and for make debug.
 BUILD_PACKAGES := make g++ nasm musl-tools libseccomp-dev libcapstone-dev python3
 DEBUG_PACKAGES := gdb
+# The emulated machine (emulated/run.sh): QEMU, busybox for its initrd, xz for
+# the kernel's modules.
+EMULATED_PACKAGES := qemu-system-x86 busybox-static xz-utils
 
 ENGINE_SOURCES := $(wildcard vm_manager/*.cpp)
 ENGINE_OBJECTS := $(ENGINE_SOURCES:vm_manager/%.cpp=$(BUILD)/engine/%.o)

@@ -21,8 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from grader import KIT, kit
 from grader.sandbox import cgroups
-from grader.session import KIT
 
 KVM_GOAL = (300, 300)  # submissions, seconds
 EMULATED_GOAL = 90  # seconds a submission
@@ -30,7 +30,7 @@ ONE_CPU, SMALL_MEMORY = "0", 768 << 20
 
 
 def make_copies(directory, copies):
-    manager = (KIT / "solutions" / "lab2" / "vm_manager" / "manager.cpp").read_text()
+    manager = (KIT / kit.REFERENCE_SOURCE).read_text()
     guess = (KIT / "vm_src" / "src" / "app.c").read_bytes()
     if directory.exists():
         shutil.rmtree(directory)
@@ -63,7 +63,7 @@ def grade(out, name, copies, jobs, machine, wrap=()):
         data = json.loads((student / "results.json").read_text())
         scores.append(data["score"])
         for key in split:
-            split[key] += data["extra_data"]["timing"][key]
+            split[key] += data["extra_data"].get("timing", {}).get(key, 0.0)  # none: failed
     worker = sum(summary["grading_seconds"].values())
     split["other"] = max(0.0, worker - sum(split.values()))
     return {"machine": machine, "copies": copies, "jobs": jobs, "seconds": round(elapsed, 1),
@@ -100,7 +100,7 @@ def main(copies, out, jobs, emulated_copies=3):
     print(f"  {kvm['seconds']} s in all: {kvm['per_minute']} submissions per minute; "
           f"{kvm['full_marks']}/{copies} at full marks; goal {goal:.0f} s: "
           f"{'met' if kvm['seconds'] < goal else 'NOT met'}")
-    print(f"  per submission, in its grading process (side by side): "
+    print("  per submission, in its grading process (side by side): "
           + ", ".join(f"{k} {v} s" for k, v in kvm["split_seconds_per_submission"].items()))
     wrap, held, group = small_container()
     print(f"grade-bench: {emulated_copies} copies in the emulated machine, one at a time, "
@@ -115,7 +115,7 @@ def main(copies, out, jobs, emulated_copies=3):
           f"{emulated['prepare_seconds']} s, once); {emulated['full_marks']}/{emulated_copies} "
           f"at full marks; goal {EMULATED_GOAL} s: "
           f"{'met' if emulated['per_submission'] <= EMULATED_GOAL else 'NOT met'}")
-    print(f"  per submission: " + ", ".join(
+    print("  per submission: " + ", ".join(
         f"{k} {v} s" for k, v in emulated["split_seconds_per_submission"].items()))
     (out / "bench.json").write_text(json.dumps([kvm, emulated], indent=1) + "\n")
     print(f"grade-bench: {out / 'bench.json'}")

@@ -3,8 +3,9 @@ the same kit snapshot, side by side on all cores.
 
 Each submission is graded by its own pytest process (grader/rubric.py), with
 its own scratch directory, in a cgroup of its own where the machine allows
-(grader/sandbox/cgroups.py); the only things shared are read-only: the kit
-snapshot, the expected runs, and the build cache (by SHA-256 of manager.cpp).
+(grader/sandbox/cgroups.py); what they share is the kit snapshot (read
+only), the expected runs and the build cache (by SHA-256 of manager.cpp),
+each written once, under a lock or by renaming a whole file into place.
 Whatever a submission does, the batch goes on and every submission gets its
 result files: a submission that breaks or hangs its grading process gets
 results that say so.
@@ -14,9 +15,12 @@ behind them, are the same as when it was graded into OUT keeps its results; a
 new or changed one is graded. The gradebook is always made from every
 student's results in OUT.
 """
+import contextlib
 import hashlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -109,25 +113,36 @@ def grade_one(name, path, snapshot, out, sandbox_kind, cache, *, folder=None, pr
         group = cgroups.create(folder)
         command = [session.python(), "-m", "pytest", *args]
         reason = None
-        try:
-            with open(student_out / "grader.log", "wb") as log:
-                status = subprocess.run(group.wrap(command) if group else command,
-                                        cwd=session.KIT, env=session.environment(),
-                                        stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                        timeout=SUBMISSION_TIMEOUT).returncode
-            if not (student_out / "results.json").exists():
-                reason = (f"The grader stopped (status {status}) before writing results: see "
-                          "grader.log. This is a problem of the grader: tell your instructor.")
-        except subprocess.TimeoutExpired:
-            reason = (f"Grading took longer than {SUBMISSION_TIMEOUT} s and was stopped. "
-                      "Tell your instructor.")
+        with open(student_out / "grader.log", "wb") as log:
+            # A session of its own: on a timeout, everything it started goes too.
+            process = subprocess.Popen(group.wrap(command) if group else command,
+                                       cwd=session.KIT, env=session.environment(), stdout=log,
+                                       stderr=log, stdin=subprocess.DEVNULL,
+                                       start_new_session=True)
+            try:
+                status = process.wait(timeout=SUBMISSION_TIMEOUT)
+                if not (student_out / "results.json").exists():
+                    reason = (f"The grader stopped (status {status}) before writing results: "
+                              "see grader.log. This is a problem of the grader: tell your "
+                              "instructor.")
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                reason = (f"Grading took longer than {SUBMISSION_TIMEOUT} s and was stopped. "
+                          "Tell your instructor.")
+        if group:
+            group.kill()  # whatever left its session (a runner's setsid) but not its group
         shutil.rmtree(work, ignore_errors=True)
         if reason:
             results.write_failure(student_out, name, reason, rubric())
-        _finish(student_out, name, group, digest(taken, snapshot, program))
+        # A grading that failed is not kept: the next make grade grades it again.
+        _finish(student_out, name, group, None if reason else digest(taken, snapshot, program))
     except Exception as error:  # the grader's own failure: still the student's results
         results.write_failure(student_out, name, f"The grader itself failed ({error}): tell "
                               "your instructor.", rubric())
+        with contextlib.suppress(Exception):  # and its JUnit file; graded again next time
+            _finish(student_out, name, None, None)
     finally:
         if group:
             group.remove()
@@ -155,7 +170,7 @@ def variants_of(folder, roster):
     return Variants(folder) if folder else None
 
 
-def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False, quiet=False,
+def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False,
          variants=None):
     out, cache = Path(out).resolve(), Path(cache).resolve()
     if not Path(directory).is_dir():
@@ -212,12 +227,11 @@ def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False,
         for name, future in futures.items():
             seconds[name] = future.result()
             data = json.loads((out / "students" / name / "results.json").read_text())
-            if not quiet:
-                flags = data.get("extra_data", {}).get("behaviour", [])
-                print(f"  {name:<24} {results.number(data['score']):>6}/"
-                      f"{results.number(data['extra_data']['max_score'])}   "
-                      f"({seconds[name]:.1f} s)" + ("   behaviour: " + "; ".join(flags)
-                                                    if flags else ""))
+            flags = data.get("extra_data", {}).get("behaviour", [])
+            print(f"  {name:<24} {results.number(data['score']):>6}/"
+                  f"{results.number(data['extra_data']['max_score'])}   "
+                  f"({seconds[name]:.1f} s)" + ("   behaviour: " + "; ".join(flags)
+                                                if flags else ""))
     book = gradebook.write(out, rubric(), students)
     class_junit = out / "junit.xml"
     junit.write(class_junit, [junit.suite(name, data)

@@ -29,10 +29,10 @@ from grader.reports import results
 from grader.session.plugin import rubric_items
 
 TEMPLATES = Path(__file__).resolve().parent / "gradescope_files"
-GRADER_PACKAGES = ["python3", "python3-pytest", "python3-pytest-timeout", "bubblewrap",
-                   "strace", "util-linux", "qemu-system-x86", "busybox-static", "xz-utils"]
+# What setup.sh installs: the Makefiles' lists (building the kit, grading,
+# the emulated machine the autograder grades in).
+PACKAGE_VARIABLES = ["BUILD_PACKAGES", "GRADER_PACKAGES", "EMULATED_PACKAGES"]
 KERNEL = Path("build/emulated/kernel")  # the emulated machine's kernel (emulated/fetch-kernel.sh)
-REFERENCE_SOURCE = Path("solutions/lab2/vm_manager/manager.cpp")
 ANSWERS = Path("handouts/lab2-answers.md")
 STATEMENT = Path("handouts/lab2.md")
 PREPARED = kit.KIT / "build" / "grader" / "autograde"
@@ -88,7 +88,7 @@ def instructor_passages(root):
     the zip outside private/ may hold one."""
     sys.path.insert(0, str(root / "tools"))
     from make_skeleton import make_skeleton
-    reference = (root / REFERENCE_SOURCE).read_text().splitlines(keepends=True)
+    reference = (root / kit.REFERENCE_SOURCE).read_text().splitlines(keepends=True)
     public = set(_normalized("".join(make_skeleton(reference))))
     answer = [line for line in _normalized("".join(reference)) if line not in public]
     statement = "\n".join(_normalized((root / STATEMENT).read_text()))
@@ -111,9 +111,12 @@ def pack(out, root=kit.KIT, variants=None):
     except VariantsError as error:
         raise SystemExit(f"make gradescope: {error}") from None
     zip_path = out / "lab2-autograder.zip"
-    packages = kit.make_variable(root, "BUILD_PACKAGES") or ["make", "g++", "nasm", "musl-tools"]
+    packages = {name: kit.make_variable(root, name) for name in PACKAGE_VARIABLES}
+    if not all(packages.values()):
+        raise SystemExit("make gradescope: the Makefiles do not say which packages the "
+                         f"autograder needs ({', '.join(PACKAGE_VARIABLES)})")
     setup = (TEMPLATES / "setup.sh").read_text().replace(
-        "@PACKAGES@", " ".join(dict.fromkeys(packages + GRADER_PACKAGES)))
+        "@PACKAGES@", " ".join(dict.fromkeys(p for names in packages.values() for p in names)))
     with tempfile.TemporaryDirectory() as temporary:
         stage = Path(temporary) / "autograder"
         _stage(stage, Path(root), variants)

@@ -181,8 +181,12 @@ def load(path, name=None):
             _from_tar(path, submission)
         else:
             submission.problem = f"{path.name} is neither a folder nor a .tar.gz or .zip archive"
-    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as error:
-        submission.problem = f"{path.name} cannot be read: {error}"
+    except Exception as error:  # noqa: BLE001: whatever an upload is, it is not the grader's crash
+        # Beyond OSError and the archive modules' errors: an encrypted zip
+        # (RuntimeError), deflate64 (NotImplementedError), a corrupt gzip
+        # member (zlib.error), a bad date (ValueError)...
+        submission.problem = (f"{path.name} cannot be read ({type(error).__name__}: {error}): "
+                              "hand in a plain folder, .tar.gz or .zip archive")
     if not submission.problem and submission.manager is None:
         submission.problem = (f"no {MANAGER} in {path.name}: hand in your lab2/ folder (at "
                               f"least {MANAGER}, and app_guess.c for Step 3)")

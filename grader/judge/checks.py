@@ -11,6 +11,7 @@ from grader.judge import diagnose
 from grader.judge import trace
 from grader.session.plugin import Fail, Partial
 from grader.judge.trace import EXTRA, MATCHING, MISSING, WRONG
+from grader.machines.runs import RUN_LIMITS
 
 
 class Comparison:
@@ -116,9 +117,16 @@ class Comparison:
         return (self.actual.status == 0 and len(self.actual.trace) == 1
                 and self.actual.trace[0].startswith("EXIT ") and not self.actual.files)
 
+    def _file_problems(self):
+        problems = file_differences(self.expected.files, self.actual.files)
+        if problems and self.actual.behaviour.too_many_files:
+            problems.append(f"(it left more than {RUN_LIMITS.max_files} files: only the first "
+                            f"{RUN_LIMITS.max_files}, by name, were compared)")
+        return problems
+
     def same_files(self):
         """The program leaves the same files, byte for byte, with the same modes."""
-        problems = file_differences(self.expected.files, self.actual.files)
+        problems = self._file_problems()
         if problems:
             self._fail(0, f"{self.program} left other files than expected in its working "
                           "directory:", "\n".join("  - " + p for p in problems))
@@ -135,7 +143,7 @@ class Comparison:
         problems = []
         if any(r.verdict != MATCHING for r in self.rows):
             problems.append("The trace differs:\n" + self.table())
-        differences = file_differences(self.expected.files, self.actual.files)
+        differences = self._file_problems()
         if differences:
             problems.append("The files differ:\n" + "\n".join("  - " + d for d in differences))
         stdout = self._stdout_difference()
@@ -168,8 +176,9 @@ def _show_bytes(data, limit=60):
 def file_differences(expected, actual):
     """What differs between two {path: FileInfo}, in words."""
     out = []
-    for name in sorted(set(expected) | set(actual)):
-        e, a = expected.get(name), actual.get(name)
+    for key in sorted(set(expected) | set(actual)):
+        e, a = expected.get(key), actual.get(key)
+        name = trace.shown(key)  # a name a broken VMM made may hold any byte
         if a is None:
             out.append(f"{name}: missing ({e.kind}, {e.size} bytes expected)")
         elif e is None:

@@ -81,10 +81,12 @@ def hints(run):
                    "at exit_group (or exit), with the program's status.")
     ends = [syscalls.number("exit_group"), syscalls.number("exit")]
     if any(line in (f"undefined syscall {n}" for n in ends) for line in lines):
-        out.append("exit_group (231) or exit (60) is undefined, so the program cannot end: "
-                   "musl calls exit again and again until the VMM is stopped.")
+        out.append(f"exit_group ({ends[0]}) or exit ({ends[1]}) is undefined, so the program "
+                   "cannot end: musl calls exit again and again until the VMM is stopped.")
     if run.trace_truncated:
-        out.append("(Only the first MiB of its trace was read.)")
+        out.append(f"(Its trace is longer than the grader reads: only its first "
+                   f"{RUN_LIMITS.file_capture >> 10} KiB, {RUN_LIMITS.capture >> 10} KiB on "
+                   "standard output, were compared.)")
     return out
 
 

@@ -60,24 +60,42 @@ def _signed(value):
 
 
 def calls(log_text):
-    """[(name, arguments, result)] of a strace log, numbers as numbers."""
+    """[(name, arguments, result)] of a strace log, numbers as numbers; the
+    result is None for a call that did not return (exit, or a killed process).
+    A line this cannot read (a program's own odd call) is left out."""
     out = []
     for line in log_text.splitlines():
         match = _LINE.match(line)
         if not match:
             continue
         name, arguments, value, error = match.groups()
-        value = None if value == "?" else -getattr(errno, error) if error else _number(value)
-        if name == "open":
-            # open("path", flags[, mode]): strace leaves the mode out without O_CREAT,
-            # and prints an address instead of the path when it cannot read it.
-            path, flags, mode = _OPEN_ARGUMENTS.fullmatch(arguments).groups()
-            path = (path[1:-1].encode("latin-1").decode("unicode_escape")
-                    if path.startswith('"') else trace.UNREADABLE_PATH)
-            out.append((name, (path, _number(flags), _number(mode or "0")), value))
-        else:
-            out.append((name, tuple(_number(a) for a in arguments.split(", ")), value))
+        try:
+            out.append((name, _arguments(name, arguments), _result(value, error)))
+        except (ValueError, AttributeError):
+            continue
     return out
+
+
+def _result(value, error):
+    if value == "?":
+        return None
+    if error:  # -1 ENOENT: the kernel's -2; an errno Python does not name, from strace's
+        number = getattr(errno, error, None)
+        if number is None:
+            raise ValueError(f"unknown errno {error}")
+        return -number
+    return _number(value)
+
+
+def _arguments(name, arguments):
+    if name == "open":
+        # open("path", flags[, mode]): strace leaves the mode out without O_CREAT,
+        # and prints an address instead of the path when it cannot read it.
+        path, flags, mode = _OPEN_ARGUMENTS.fullmatch(arguments).groups()
+        path = (path[1:-1].encode("latin-1").decode("unicode_escape")
+                if path.startswith('"') else trace.UNREADABLE_PATH)
+        return path, _number(flags), _number(mode or "0")
+    return tuple(_number(a) for a in arguments.split(", "))
 
 
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
@@ -98,6 +116,8 @@ def trace_lines(log_text, segments=None):
     where the native kernel put it."""
     lines = []
     for name, args, result in calls(log_text):
+        if result is None and name not in ("exit", "exit_group"):
+            continue  # killed in the call: no VMM prints a line for it either
         if name == "open":
             path = args[0] if args[0] == trace.UNREADABLE_PATH else escaped(args[0])
             lines.append(f"OPEN {path} {args[1]} {args[2]} - return {result}")

@@ -23,10 +23,10 @@ class ChoiceError(Exception):
     """The machine asked for cannot be used here; the message says why."""
 
 
-def choose(sandbox, snapshot, *, requested=None, sandbox_note=None):
+def choose(sandbox, snapshot, *, sandbox_note=None):
     """The machine for this grading process. `sandbox` is the host's (builds and
     native runs use it on either machine)."""
-    requested = requested or os.environ.get("GRADER_MACHINE") or "auto"
+    requested = os.environ.get("GRADER_MACHINE") or "auto"
     if requested not in CHOICES:
         raise ChoiceError(f"GRADER_MACHINE is kvm, emulated or auto, not '{requested}'")
     problem = kvm.problem()

@@ -79,7 +79,6 @@ class Request:
 @dataclass
 class Run:
     runner: str  # who ran it, for messages: "your VMM", "the reference VMM", ...
-    command: str
     trace: list
     stdout: bytes
     stdout_size: int
@@ -136,7 +135,7 @@ def run_of(request, outcome):
         log = out.get("trace")
         trace, truncated = _lines(log.data, log.size) if log else ([], False)
         stdout, stdout_size = outcome.stdout, outcome.stdout_size
-    return Run(runner=request.label, command=shlex.join(request.argv()), trace=trace,
+    return Run(runner=request.label, trace=trace,
                stdout=stdout, stdout_size=stdout_size,
                stderr=outcome.stderr.decode(errors="replace"), status=outcome.status,
                timed_out=outcome.timed_out, seconds=round(outcome.seconds, 4),

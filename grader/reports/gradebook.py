@@ -15,12 +15,13 @@ import csv
 import json
 from pathlib import Path
 
+from grader import BUILD
 from grader.reports.results import number
 
 # The similarity check's pairs (make similarity), and from how similar on a
 # pair is flagged in the behaviour column: independent work from the same
 # skeleton stays well below (grader/similarity/).
-SIMILARITY = Path(__file__).resolve().parents[2] / "build" / "grader" / "similarity" / "pairs.csv"
+SIMILARITY = BUILD / "grader" / "similarity" / "pairs.csv"
 SIMILAR = 0.6
 
 

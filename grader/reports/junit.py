@@ -2,7 +2,16 @@
 per student, one <testcase> per graded test. A test the student lost points on
 is a <failure> (with the message the student sees); an <error> is only the
 grader's own failure; a test not checked yet is <skipped>."""
+import re
 import xml.etree.ElementTree as ElementTree
+
+# What XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/FFFF):
+# a compiler's message or a program's output may have any of them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _text(text):
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 KINDS = {"failed": "failure", "partial": "failure", "error": "error",
          "not checked": "skipped"}
@@ -12,16 +21,16 @@ def suite(student, data):
     """The <testsuite> of one student's results.json."""
     tests = data.get("extra_data", {}).get("tests", {})
     outputs = {t["name"]: t.get("output", "") for t in data.get("tests", [])}
-    element = ElementTree.Element("testsuite", name=student, tests=str(len(tests)))
+    element = ElementTree.Element("testsuite", name=_text(student), tests=str(len(tests)))
     counts = {"failure": 0, "error": 0, "skipped": 0}
     for name, test in tests.items():
-        case = ElementTree.SubElement(element, "testcase", classname=student, name=name)
+        case = ElementTree.SubElement(element, "testcase", classname=_text(student), name=name)
         kind = KINDS.get(test["status"])
         if kind:
             counts[kind] += 1
             message = f"{test['score']:g}/{test['max_score']:g}"
             ElementTree.SubElement(case, kind, message=message).text = \
-                outputs.get(test.get("title", ""), "")
+                _text(outputs.get(test.get("title", ""), ""))
     element.set("failures", str(counts["failure"]))
     element.set("errors", str(counts["error"]))
     element.set("skipped", str(counts["skipped"]))

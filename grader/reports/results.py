@@ -123,7 +123,9 @@ def feedback(results, extra, practice=()):
 def write_student_files(out, results, extra, practice=()):
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(gradescope(results, extra), indent=1) + "\n")
-    (out / "feedback.txt").write_text(feedback(results, extra, practice))
+    # Text a submission made (a file name of bytes that are no UTF-8) stays readable.
+    (out / "feedback.txt").write_text(feedback(results, extra, practice),
+                                      errors="backslashreplace")
 
 
 def grader_failure(student, reason, rubric):

@@ -37,7 +37,6 @@ from grader.sandbox.report import Behaviour, FileInfo, Outcome, killing_signal  
 
 KiB, MiB = 1 << 10, 1 << 20
 RUNNER_INSIDE = "/run/grader/runner"  # where the runner is, inside a bubblewrap sandbox
-RUNNER_FAILED = 111  # the runner's own failures (runner.cpp)
 # Hard file-size limit: room for a VMM to set its own soft limit below it.
 HARD_FILE_SIZE = 1024 * MiB
 

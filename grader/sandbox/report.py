@@ -46,6 +46,8 @@ class Behaviour:
     left_running: int = 0  # processes still running when the command ended (killed)
     refused: dict = field(default_factory=dict)  # {"sockets": (count, [shown])...}
     full: list = field(default_factory=list)  # directories whose quota was reached
+    # directories holding more files than the runner lists (Limits.max_files)
+    too_many_files: list = field(default_factory=list)
     timed_out: bool = False
     flooded: bool = False
     too_many_processes: bool = False
@@ -71,6 +73,9 @@ class Behaviour:
                            + (", ..." if count > 3 else ""))
         for directory in self.full:
             out.append(f"filled its {directory} to the quota")
+        for directory in self.too_many_files:
+            out.append(f"left more files in {directory} than are compared: only the first "
+                       "ones, by name, were")
         if self.timed_out:
             out.append("ran out of time (killed)")
         if self.flooded:
@@ -116,7 +121,7 @@ def outcome(text, inside):
         code = status["exit"]
     else:
         code = 128 + status["signal"]
-    files, full = {}, []
+    files, full, too_many = {}, [], []
     for directory, listing in data["files"].items():
         name = inside.get(directory, directory)
         files[name] = {_name(e["path"]): FileInfo(e["kind"], e["mode"], e["size"], e["hash"],
@@ -124,12 +129,15 @@ def outcome(text, inside):
                        for e in listing["entries"]}
         if listing["full"]:
             full.append(name)
+        if listing["truncated"]:
+            too_many.append(name)
     watch = data.get("watch", {})
     behaviour = Behaviour(
         process_limit=data["processes"]["limit"], process_peak=data["processes"]["peak"],
         left_running=data["processes"]["left_running"],
         refused={kind: (watch[kind]["count"], watch[kind]["shown"]) for kind in watch},
-        full=full, timed_out=data["timed_out"], flooded=data["flooded"],
+        full=full, too_many_files=too_many, timed_out=data["timed_out"],
+        flooded=data["flooded"],
         too_many_processes=data["too_many_processes"])
     return Outcome(code, data["timed_out"], _bytes(data["stdout"]["data"]),
                    data["stdout"]["size"], _bytes(data["stderr"]["data"]), data["stderr"]["size"],

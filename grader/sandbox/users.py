@@ -15,13 +15,15 @@ import stat
 import threading
 from pathlib import Path
 
+from grader import BUILD
+
 FIRST_UID = 200_000
 BLOCK = 16  # commands a grading process runs at once, at most (its runs, side by side)
 BLOCKS = 1_000
 # Uids are the machine's, so their locks are too: in a fixed directory, never
 # one that follows $TMPDIR (two graders with different TMPDIRs would share uids).
 LOCKS = Path("/run/lock" if os.access("/run/lock", os.W_OK) else "/tmp") / "scratchvm-grader-uids"
-DEVICES = Path(__file__).resolve().parents[2] / "build" / "grader" / "devices"
+DEVICES = BUILD / "grader" / "devices"
 
 
 class Users:

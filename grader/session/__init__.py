@@ -4,8 +4,9 @@ import os
 import sys
 from pathlib import Path
 
-GRADER = Path(__file__).resolve().parents[1]
-KIT = GRADER.parent
+from grader import KIT
+
+GRADER = KIT / "grader"
 RUBRIC = GRADER / "rubric.py"
 TEST_TIMEOUT = 240  # seconds: a backstop per test; the sandbox's limits come first
 

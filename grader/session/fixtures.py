@@ -11,7 +11,6 @@ yet. The tests only compare Runs.
 """
 import shutil
 import time
-from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -37,6 +36,27 @@ HOST_FDS = ("Your VMM gives the program other file descriptor numbers than Linux
             "host's own?). That is graded as right, but a program could then reach the VMM's "
             "own files, such as /dev/kvm's: GuestFiles (guest.files) gives it numbers of its "
             "own, as Linux does.")
+
+
+def once(method):
+    """A property computed once, like functools.cached_property, that also keeps
+    the exception it raised: a build or a boot that failed fails each test that
+    needs it at once, never again and again (a failing emulated machine would
+    otherwise boot once per test, past the submission's time limit)."""
+    name = method.__name__
+
+    def get(self):
+        kept = self.__dict__.get(name)
+        if kept is None:
+            try:
+                kept = ("value", method(self))
+            except Exception as error:  # kept, and raised for every test that needs it
+                kept = ("error", error)
+            self.__dict__[name] = kept
+        if kept[0] == "error":
+            raise kept[1]
+        return kept[1]
+    return property(get, doc=method.__doc__)
 
 
 class Grading:
@@ -67,8 +87,13 @@ class Grading:
         shutil.rmtree(self.work / "guess", ignore_errors=True)
         shutil.rmtree(self.work / "practice", ignore_errors=True)
 
+    def made(self, name):
+        """What the @once property `name` gave, if it was computed and did not fail."""
+        kept = self.__dict__.get(name)
+        return kept[1] if kept and kept[0] == "value" else None
+
     def extra_data(self):
-        runs = self.__dict__.get("runs", {})
+        runs = self.made("runs") or {}
         behaviour = sorted({note for (who, _), run in runs.items() if who == "student"
                             for note in run.behaviour.notes()})
         return {"student": self.submission.name, "mode": self.mode,
@@ -76,12 +101,12 @@ class Grading:
                 "where": self.where(), "sandbox": self.sandbox.kind,
                 "containment": self.sandbox.mechanisms, "behaviour": behaviour,
                 "timing": {k: round(v, 3) for k, v in self.timing.items()},
-                "build_cached": bool(self.__dict__.get("vmm_build") and self.vmm_build.cached),
+                "build_cached": bool(self.made("vmm_build") and self.vmm_build.cached),
                 "answers": self.submission.answers is not None, "notes": self.notes}
 
     # --- building -------------------------------------------------------------------
 
-    @cached_property
+    @once
     def vmm_build(self):
         if self.submission.problem:
             return build.BuildResult(False, None, self.submission.problem, None, False, 0.0)
@@ -89,7 +114,7 @@ class Grading:
         self.timing["build"] += 0 if result.cached else result.seconds
         return result
 
-    @cached_property
+    @once
     def guess_build(self):
         if self.submission.guess is None:
             return None
@@ -105,7 +130,7 @@ class Grading:
             return []
         return sorted(self.submission.practice) + ([BUSYBOX_CASE] if BUSYBOX.exists() else [])
 
-    @cached_property
+    @once
     def practice(self):
         """{case: (Spec, BuildResult or None, program file or None)}: the
         student's programs built as app_guess.c is; busybox as it is."""
@@ -148,7 +173,7 @@ class Grading:
             return practice[spec]
         return self.snapshot.program(spec.program)
 
-    @cached_property
+    @once
     def runs(self):
         """Every run this grading needs, made in one go on the machine:
         {("student" | "guess" | "expected", spec): Run}. The practice's
@@ -243,7 +268,7 @@ def step3(grading):
                            "think the lab program is, in app_guess.c beside vm_manager/.")
     if not result.ok:
         raise Fail((f"app_guess.c cannot be graded: {result.problem} " if result.problem else "")
-                   + "app_guess.c does not build with `musl-gcc -static -O2`:\n"
+                   + f"app_guess.c does not build with `{build.MUSL_COMMAND}`:\n"
                    + compiler_messages(result))
     comparison = grading.compared(grading.expected(LAB_TRACED),
                                   grading.runs[("guess", GUESS)], program="your app_guess.c",
@@ -276,7 +301,7 @@ def practice(grading, request):
     spec, result, _ = grading.practice[name]
     if result is not None and not result.ok:
         raise Fail((f"{name} cannot be run: {result.problem} " if result.problem else "")
-                   + f"{name} does not build with `musl-gcc -static -O2`:\n"
+                   + f"{name} does not build with `{build.MUSL_COMMAND}`:\n"
                    + compiler_messages(result))
     grading.student_vmm()
     expected = grading.expected(spec)

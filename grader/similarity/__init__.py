@@ -33,10 +33,10 @@ package.json and package-lock.json here (pinned versions). Why Dolos:
 
 Tried and not chosen: Debian's similarity-tester (Dick Grune's sim_c++)
 compares tokens well but has no template to discount and no report but text;
-MOSS is a remote service; JPlag is not packaged for Debian or npm. Dolos's
-command line (@dodona/dolos) was not available from the registry here, so
-dolos.mjs does what its `dolos run` does: the analysis, then the report's CSV
-files, in the format its viewer reads.
+MOSS is a remote service; JPlag is not packaged for Debian or npm. The kit
+uses Dolos's library (@dodona/dolos-lib) rather than its command line:
+dolos.mjs does what `dolos run` does, the analysis and then the report's CSV
+files, in the format Dolos's viewer reads.
 """
 from .compare import SimilarityError, compare
 from .flags import flagged

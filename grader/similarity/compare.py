@@ -6,9 +6,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from grader import KIT
 from grader.intake import submission
 
-KIT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).resolve().parent / "dolos.mjs"
 # What can be compared: {the file in a submission: (its template in the kit, Dolos's language)}.
 FILES = {"manager.cpp": (submission.MANAGER, KIT / "lab2" / "vm_manager" / "manager.cpp", "cpp"),

@@ -157,8 +157,8 @@ def socket_opener(ref, _):
 
 
 def host_fds(ref, _):
-    """Hands host fds to the guest, as the original course's answer did: the
-    trace has other fd numbers, consistently. It must still pass."""
+    """Hands host fds to the guest, as a VMM that forwards open() as it is
+    would: the trace has other fd numbers, consistently. It must still pass."""
     ref = with_includes(ref, "fcntl.h")
     ref = function_body(ref, SYS_OPEN, """\
     const std::optional<std::string_view> path = guest.memory.c_string(path_address, PATH_MAX);
@@ -186,7 +186,7 @@ def host_fds(ref, _):
 
 
 def registers_style(ref, _):
-    """Correct, written as the original course's answer key is: the registers
+    """Correct, written in another style: the registers
     through KVM_GET_REGS and KVM_SET_REGS at every exit, the buffer's host
     address computed as base + guest address after a bounds check, and
     arch_prctl a no-op. It must get full marks under the engine's filter."""
@@ -250,7 +250,7 @@ CASES = {
     "host_fds": Case(host_fds, 85, packing="zip"),
     "hardcoded": Case(hardcoded, 60, {"hidden_other_file": "notes.txt"}),
     "empty": Case("empty", 0, {"build": "no vm_manager/manager.cpp"}, packing="zip"),
-    # Correct work in the original answer key's style, and a subtle error.
+    # Correct work in another style, and a subtle error.
     "registers_style": Case(registers_style, 100, guess=True),
     "positive_errno": Case(positive_errno, 95, {"hidden_errors": "The exit status differs"},
                            guess=True),

@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -119,6 +118,17 @@ def test_a_flood_of_output_is_stopped_and_only_its_start_kept(box):
                                                                   capture=1000))
     assert outcome.flooded and outcome.status is None
     assert len(outcome.stdout) == 1000 and outcome.stdout_size > 1 << 20
+
+
+def test_more_files_than_are_listed_is_said(box):
+    outcome = shell(box, "for i in $(seq 12); do : > f$i; done",
+                    limits=Limits(seconds=5, max_files=10))
+
+    assert len(outcome.files["/run/work"]) == 10
+    assert outcome.behaviour.too_many_files == ["/run/work"]
+    assert any("left more files in /run/work than are compared" in note
+               for note in outcome.behaviour.notes())
+    assert shell(box, ": > f1").behaviour.too_many_files == []
 
 
 def test_files_are_limited_in_size(box):

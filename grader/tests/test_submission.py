@@ -89,6 +89,23 @@ def test_a_broken_archive_is_a_problem_not_a_crash():
     assert "cannot be read" in taken.problem
 
 
+def test_an_encrypted_zip_is_a_problem_not_a_crash():
+    path = fresh("sub-encrypted") / "carol.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("lab2/vm_manager/manager.cpp", MANAGER)
+    data = bytearray(path.read_bytes())
+    # General-purpose flag bit 0, "encrypted", in the local and central headers
+    # (APPNOTE 4.4.4), as `zip -e` sets it: zipfile refuses to read the member.
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        header = data.index(signature)
+        data[header + flags_at] |= 1
+    path.write_bytes(bytes(data))
+
+    taken = submission.load(path)
+
+    assert "carol.zip cannot be read (RuntimeError" in taken.problem
+
+
 def test_a_gradescope_upload_that_is_one_archive():
     folder = fresh("sub-gradescope") / "submission"
     folder.mkdir()

@@ -170,3 +170,16 @@ def test_an_other_call_pairs_with_its_undefined_line_and_names_its_errno():
 
     rows, _ = trace.compare([STDIO[2]], ["IOCTL 3 21523 7ffea0 - return 0"])
     assert rows[0].verdict == WRONG and "expected -25 (ENOTTY)" in rows[0].why
+
+
+def test_a_strace_line_it_cannot_read_is_left_out_not_a_crash():
+    log = """\
+open("a", 0x42, 0644)            = 3
+write(0x3, 0x402000, 0x10 <unfinished ...>) = ?
+open(0x1, 0x2, 0x3, 0x4)         = 3
+close(0x3)                       = -1 ENOTSUPP (Unknown error 524)
+close(0x3)                       = 0
+exit_group(0)                    = ?
+"""
+    assert strace.trace_lines(log) == ["OPEN a 66 420 - return 3", "CLOSE 3 - return 0",
+                                       "EXIT 0"]

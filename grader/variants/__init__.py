@@ -19,9 +19,9 @@ writes dist/variants/ (outputs.py). The API, for grading per variant:
     read_manifest("dist/variants")       # what make variants wrote
 
 The same (secret, student) gives the same Variant and, built, the same
-bytes: the grader may rebuild a program or take it from the manifest (whose
-sha256 says which). secret_id(key) tells which secret a manifest was made
-with.
+bytes (the manifest's sha256 of each program says so). secret_id(key) names
+the secret a manifest was made with (the manifest records it), without
+revealing it.
 """
 from .build import BuildError, build
 from .outputs import read_manifest

@@ -8,7 +8,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-KIT = Path(__file__).resolve().parents[2]
+from grader import KIT
+
 
 
 class BuildError(Exception):

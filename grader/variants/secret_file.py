@@ -12,7 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
-KIT = Path(__file__).resolve().parents[2]
+from grader import KIT
+
 DEFAULT_PATH = KIT / "lab2-variants.secret"
 SECRET_BYTES = 32
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers import BOOT, LAB_APP, REFERENCE, on_pvm, run
+from helpers import LAB_APP, REFERENCE, on_pvm, run
 
 
 def message(result):

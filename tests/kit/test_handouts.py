@@ -3,7 +3,6 @@ and the generated figure is redrawn and compared."""
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -3,7 +3,6 @@ shows their figures: headless Chromium loads each page and reports, from the
 page itself, how many images loaded."""
 import re
 import shutil
-import subprocess
 
 import pytest
 
