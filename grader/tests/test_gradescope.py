@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from grader import kit
 from grader.commands import gradescope
 from grader.tests.conftest import KIT, OUT, fresh, grader
 
@@ -47,7 +48,7 @@ def test_it_has_no_source_or_text_of_the_instructors(autograder):
 def test_its_check_finds_the_reference_and_the_answers():
     """The packer's own check would refuse the reference or the answers."""
     passages = gradescope.instructor_passages(KIT)
-    for instructor_file in [gradescope.REFERENCE_SOURCE, gradescope.ANSWERS]:
+    for instructor_file in [kit.REFERENCE_SOURCE, gradescope.ANSWERS]:
         text = "\n".join(gradescope._normalized((KIT / instructor_file).read_text()))
         assert any(passage in text for passage in passages), instructor_file
 
