@@ -65,8 +65,7 @@ def find_submissions(directory):
 def prewarm(snapshot, machine):
     """Makes the expected runs once, before the submissions need them."""
     oracle = Oracle(snapshot)
-    specs = [fixtures.LAB, fixtures.LAB_TRACED] + [
-        fixtures.Spec(name, tuple(args), "file") for name, args in snapshot.hidden.items()]
+    specs = [fixtures.LAB, fixtures.LAB_TRACED, *fixtures.hidden_specs(snapshot)]
     missing = [spec for spec in specs if oracle.cached(spec) is None]
     for spec, run in zip(missing, machine.run([oracle.request(spec) for spec in missing])):
         oracle.keep(spec, run)

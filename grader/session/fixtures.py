@@ -38,6 +38,11 @@ HOST_FDS = ("Your VMM gives the program other file descriptor numbers than Linux
             "own, as Linux does.")
 
 
+def hidden_specs(snapshot):
+    """The runs of the snapshot's hidden programs, each with its arguments."""
+    return [Spec(name, tuple(args), "file") for name, args in snapshot.hidden.items()]
+
+
 def once(method):
     """A property computed once, like functools.cached_property, that also keeps
     the exception it raised: a build or a boot that failed fails each test that
@@ -161,7 +166,7 @@ class Grading:
     # --- running ----------------------------------------------------------------------
 
     def hidden_specs(self):
-        return [Spec(name, tuple(args), "file") for name, args in self.snapshot.hidden.items()]
+        return hidden_specs(self.snapshot)
 
     def program(self, spec):
         """The file of a spec's program: the student's own lab program where
