@@ -47,21 +47,6 @@ def rubric():
     return rubric_items(module)
 
 
-def find_submissions(directory):
-    """[(student name, path)]: each folder, .tar.gz or .zip of `directory`."""
-    found, names = [], set()
-    for path in sorted(Path(directory).iterdir()):
-        if not submission.is_submission(path):
-            continue
-        name, number = submission.student_name(path), 2
-        base = name
-        while name in names:
-            name, number = f"{base}-{number}", number + 1
-        names.add(name)
-        found.append((name, path))
-    return found
-
-
 def prewarm(snapshot, machine):
     """Makes the expected runs once, before the submissions need them."""
     oracle = Oracle(snapshot)
@@ -175,7 +160,7 @@ def main(directory, out, *, jobs, sandbox_kind, cache, roster=None, force=False,
     if not Path(directory).is_dir():
         print(f"make grade: {directory} is not a folder of submissions", file=sys.stderr)
         return 2
-    found = find_submissions(directory)
+    found = submission.find(directory)
     if not found:
         print(f"make grade: no submission (folder, .tar.gz or .zip) in {directory}",
               file=sys.stderr)

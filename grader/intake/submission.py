@@ -65,6 +65,23 @@ def student_name(path):
     return re.sub(r"[^A-Za-z0-9._@+-]", "_", name).strip("._") or "student"
 
 
+def find(directory):
+    """[(student name, path)]: each folder, .tar.gz or .zip of a SUBMISSIONS
+    `directory`, in name order; two that would have the same name (alice/ and
+    alice.zip) are told apart as alice and alice-2, everywhere."""
+    found, names = [], set()
+    for path in sorted(Path(directory).iterdir()):
+        if not is_submission(path):
+            continue
+        name, number = student_name(path), 2
+        base = name
+        while name in names:
+            name, number = f"{base}-{number}", number + 1
+        names.add(name)
+        found.append((name, path))
+    return found
+
+
 def is_submission(path):
     path = Path(path)
     if path.name.startswith("."):

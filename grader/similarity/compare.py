@@ -25,12 +25,8 @@ def collect(submissions_dir, wanted):
     """{student: bytes of their `wanted` file} of a SUBMISSIONS folder, and the
     notes on the submissions that have none."""
     found, notes = {}, []
-    entries = sorted(p for p in Path(submissions_dir).iterdir() if submission.is_submission(p))
-    for entry in entries:
-        handed_in = submission.load(entry)
-        if handed_in.name in found:
-            raise SimilarityError(f"two submissions are named {handed_in.name} in "
-                                  f"{submissions_dir}: keep one folder or archive per student")
+    for name, entry in submission.find(submissions_dir):  # named as make grade names them
+        handed_in = submission.load(entry, name)
         data = handed_in.files.get(wanted)
         if data is None:
             notes.append(f"{handed_in.name}: no {wanted}, not compared")

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.similarity import SimilarityError, compare, flagged
+from grader.intake import submission
+from grader.similarity import compare, flagged
+from grader.similarity.compare import collect
 
 KIT = Path(__file__).resolve().parents[3]
 CLASS = Path(__file__).resolve().parent / "class"
@@ -145,10 +147,13 @@ def test_make_similarity_without_submissions_says_how():
     assert result.returncode == 2 and "usage: make similarity SUBMISSIONS=dir" in result.stderr
 
 
-def test_duplicate_names_are_refused(tmp_path):
+def test_two_submissions_of_one_name_are_named_as_make_grade_names_them(tmp_path):
     (tmp_path / "in" / "bob" / "vm_manager").mkdir(parents=True)
     (tmp_path / "in" / "bob" / "vm_manager" / "manager.cpp").write_text("int main() {}\n")
     with tarfile.open(tmp_path / "in" / "bob.tar.gz", "w:gz") as archive:
         add_to_tar(archive, "vm_manager/manager.cpp", "int main() {}\n")
-    with pytest.raises(SimilarityError, match="two submissions are named bob"):
-        compare(tmp_path / "in", tmp_path / "out", MODULES)
+
+    found, _ = collect(tmp_path / "in", "vm_manager/manager.cpp")
+
+    assert sorted(found) == ["bob", "bob-2"]
+    assert [name for name, _ in submission.find(tmp_path / "in")] == ["bob", "bob-2"]
