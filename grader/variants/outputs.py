@@ -14,12 +14,13 @@ import re
 import subprocess
 from pathlib import Path
 
+from grader import KIT
 from grader.intake import roster
-from .build import KIT, BuildError, build
+from grader.intake.variants import MANIFEST  # what grading reads
+from .build import BuildError, build
 from .program import variant
 from .secret_file import secret_id
 
-MANIFEST = "manifest.json"
 HANDOUT = "lab2-handout.tar.gz"
 MAKE_HANDOUT = KIT / "tools" / "make_handout.sh"
 # A student's name becomes a folder name: no slash, no leading dot.
