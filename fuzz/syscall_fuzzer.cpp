@@ -4,7 +4,12 @@
 // input. No KVM: the Vcpu is Vcpu::without_kvm over a kvm_run of this file.
 //
 // The input:
-//   byte 0   guest memory size: 1 + (byte % 4) pages of 4 KiB
+//   byte 0   the program's memory: 1 + (byte % 4) pages of 4 KiB, then 4
+//            pages of page tables. Bit 7 clear: the fuzzer writes the tables,
+//            an identity map of the program's pages, read-write for it, and
+//            of nothing else (the calls' pointers reach those pages); set:
+//            the tables are the input's bytes, whatever they say (UserMemory
+//            walks them)
 //   byte 1   number of system calls: 1 + (byte % 8)
 //   then     for each call, 7 little-endian 64-bit registers:
 //            RAX, RDI, RSI, RDX, R10, R8, R9 (zeros past the end of the input)
@@ -38,7 +43,7 @@
 
 // As in manager.cpp, which defines them.
 struct Guest {
-    vmm::GuestMemory& memory;
+    vmm::UserMemory& memory;
     vmm::GuestFiles& files;
     vmm::Trace& trace;
     vmm::LinuxCalls& other_calls;
@@ -49,6 +54,8 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr int kMaxPages = 4;
+constexpr int kTablePages = 4; // a PML4, a PDPT, a page directory, a page table
+constexpr uint8_t kInputTables = 0x80;
 constexpr int kMaxCalls = 8;
 constexpr std::size_t kCallSize = 7 * 8;
 constexpr unsigned kCheckOutsideEvery = 4096;
@@ -60,6 +67,23 @@ uint64_t little_endian(const uint8_t* bytes)
         value = value << 8 | bytes[i];
     }
     return value;
+}
+
+// An identity map of the program's `pages` pages, which it may read and
+// write, in the four pages at `tables`: PML4, PDPT, page directory, page table.
+void write_page_tables(vmm::GuestMemory& memory, uint64_t tables, int pages)
+{
+    constexpr uint64_t kUserReadWrite = vmm::kPtePresent | vmm::kPteWritable | vmm::kPteUser;
+    std::span<std::byte> all = memory.checked_range(tables, kTablePages * kPage, "page tables");
+    std::memset(all.data(), 0, all.size());
+    for (int level = 0; level < 3; ++level) {
+        const uint64_t table = tables + level * kPage;
+        memory.write_u64(table, (table + kPage) | kUserReadWrite, "page table");
+    }
+    for (int page = 0; page < pages; ++page) {
+        memory.write_u64(tables + 3 * kPage + page * 8, page * kPage | kUserReadWrite,
+                         "page-table entry");
+    }
 }
 
 [[noreturn]] void finding(const char* what, uint64_t number, const kvm_regs& before)
@@ -107,13 +131,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     // Guest memory: one of each size, made once; zeroed, then the input's bytes at 0.
     vmm::GuestMemory*& memory = memories[pages - 1];
     if (memory == nullptr) {
-        memory = new vmm::GuestMemory(pages * kPage); // kept for the process's life
+        memory = new vmm::GuestMemory((pages + kTablePages) * kPage); // kept for the process's life
     }
     std::span<std::byte> bytes = *memory->range(0, memory->size());
     std::memset(bytes.data(), 0, bytes.size());
     if (offset < size) {
         std::memcpy(bytes.data(), data + offset,
                     size - offset < bytes.size() ? size - offset : bytes.size());
+    }
+    const uint64_t tables = pages * kPage;
+    if ((header[0] & kInputTables) == 0) {
+        write_page_tables(*memory, tables, pages);
     }
 
     {
@@ -123,7 +151,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         // No program is loaded and guest memory is a few pages: brk and mmap
         // have nothing to give, every other call of the module runs.
         const vmm::LoadedProgram program{};
-        vmm::LinuxCalls other_calls(*memory, files, trace,
+        std::memset(&run, 0, sizeof run);
+        vmm::Vcpu vcpu = vmm::Vcpu::without_kvm(run);
+        vcpu.sregs().cr3 = tables;
+        vmm::UserMemory user_memory(*memory, vcpu);
+        vmm::LinuxCalls other_calls(*memory, user_memory, files, trace,
                                     {vmm::layout::kStartupPml4, vmm::layout::kPageTables}, program);
         for (int fd = 0; fd < 3; ++fd) {
             files.close(fd);
@@ -132,8 +164,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             }
         }
 
-        std::memset(&run, 0, sizeof run);
-        vmm::Vcpu vcpu = vmm::Vcpu::without_kvm(run);
         for (int call = 0; call < calls; ++call) {
             kvm_regs& regs = vcpu.regs();
             regs = kvm_regs{};
@@ -154,7 +184,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             run.kvm_dirty_regs = 0;
 
             const std::optional<int> exit_status =
-                handle_syscall(vcpu, {*memory, files, trace, other_calls});
+                handle_syscall(vcpu, {user_memory, files, trace, other_calls});
 
             if (exit_status) {
                 if ((before.rax != SYS_exit && before.rax != SYS_exit_group) ||

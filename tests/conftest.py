@@ -1,9 +1,10 @@
 """Fixtures of the tests that run the VMM (helpers.py has the rest)."""
+import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import BUILD, KIT, PROGRAMS, kvm_problem, run
+from helpers import BUILD, KIT, PROGRAMS, REFERENCE, kvm_problem, run, tree
 
 
 @pytest.fixture
@@ -56,3 +57,26 @@ def reference_variant(tmp_path_factory):
         return binary
 
     return build
+
+
+@pytest.fixture
+def both(kvm, build_program, tmp_path):
+    """both(NAME, ARG...): programs/NAME.c, built without SSE (report.h says
+    why), run natively, then under the reference VMM, in tmp_path/work made
+    afresh each time: (native, vm, native files, vm files, the VMM's trace lines)."""
+    work = tmp_path / "work"
+
+    def run_both(name, *args):
+        program = build_program(name, "-mgeneral-regs-only")
+        work.mkdir()
+        native = run([program, *args], cwd=work, env={})
+        native_files = tree(work)
+        shutil.rmtree(work)
+        work.mkdir()
+        vm = run([REFERENCE, "--trace", tmp_path / "trace", program, *args], cwd=work)
+        trace = (tmp_path / "trace").read_text().splitlines()
+        vm_files = tree(work)
+        shutil.rmtree(work)
+        return native, vm, native_files, vm_files, trace
+
+    return run_both

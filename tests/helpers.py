@@ -2,6 +2,7 @@
 programs built with the real musl-gcc, and compare with the same programs run
 natively under strace. The fixtures are in conftest.py."""
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,21 @@ def files_in(directory):
     """{name: bytes} of the regular files in a directory, strace's log aside."""
     return {p.name: p.read_bytes() for p in Path(directory).iterdir()
             if p.is_file() and not p.name.startswith(".strace")}
+
+
+def tree(directory):
+    """{path: (kind, mode, contents or target)} of everything under `directory`."""
+    found = {}
+    for root, directories, files in os.walk(directory):
+        for name in directories + files:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            relative = os.path.relpath(path, directory)
+            if stat.S_ISLNK(info.st_mode):
+                found[relative] = ("link", None, os.readlink(path))
+            elif stat.S_ISDIR(info.st_mode):
+                found[relative] = ("dir", stat.S_IMODE(info.st_mode), None)
+            else:
+                with open(path, "rb") as file:
+                    found[relative] = ("file", stat.S_IMODE(info.st_mode), file.read())
+    return found

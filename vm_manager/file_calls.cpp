@@ -20,9 +20,11 @@ namespace {
 constexpr uint64_t kKernelTermiosSize = 36; // 4 flag words, c_line, 19 control characters
 constexpr uint64_t kWinsizeSize = 8;        // 4 shorts
 
-// The guest's iovec array at `address`, as host iovecs into guest memory:
-// 0, or -EINVAL (too many, or too much in all) or -EFAULT (outside guest memory).
-int64_t host_iovecs(Call& call, uint64_t address, uint64_t count, std::vector<iovec>& pieces)
+// The guest's iovec array at `address`, as host iovecs into guest memory,
+// buffers the call reads (writev) or fills (readv): 0, or -EINVAL (too many,
+// or too much in all) or -EFAULT (memory the program may not use so).
+int64_t host_iovecs(Call& call, uint64_t address, uint64_t count, BufferUse use,
+                    std::vector<iovec>& pieces)
 {
     struct GuestIovec {
         uint64_t base;
@@ -32,7 +34,7 @@ int64_t host_iovecs(Call& call, uint64_t address, uint64_t count, std::vector<io
         return -EINVAL;
     }
     const std::optional<std::span<std::byte>> array =
-        call.buffer(address, count * sizeof(GuestIovec));
+        call.memory.range(address, count * sizeof(GuestIovec));
     if (!array) {
         return -EFAULT;
     }
@@ -44,7 +46,9 @@ int64_t host_iovecs(Call& call, uint64_t address, uint64_t count, std::vector<io
         if (piece.length > SSIZE_MAX || total > SSIZE_MAX) {
             return -EINVAL; // as readv(2) and writev(2) say of a total past SSIZE_MAX
         }
-        const std::optional<std::span<std::byte>> bytes = call.buffer(piece.base, piece.length);
+        const std::optional<std::span<std::byte>> bytes =
+            use == BufferUse::kFill ? call.memory.writable_range(piece.base, piece.length)
+                                    : call.memory.range(piece.base, piece.length);
         if (!bytes) {
             return -EFAULT;
         }
@@ -59,7 +63,7 @@ int64_t sys_read(Call& call)
 {
     const int fd = call.files.host_fd(call.argument[0]);
     const std::optional<std::span<std::byte>> bytes =
-        call.buffer(call.argument[1], call.argument[2]);
+        call.memory.writable_range(call.argument[1], call.argument[2]);
     if (fd < 0) {
         return -EBADF;
     }
@@ -73,7 +77,7 @@ int64_t sys_pread64(Call& call)
 {
     const int fd = call.files.host_fd(call.argument[0]);
     const std::optional<std::span<std::byte>> bytes =
-        call.buffer(call.argument[1], call.argument[2]);
+        call.memory.writable_range(call.argument[1], call.argument[2]);
     if (fd < 0) {
         return -EBADF;
     }
@@ -91,7 +95,8 @@ int64_t sys_readv(Call& call)
         return -EBADF;
     }
     std::vector<iovec> pieces;
-    if (const int64_t error = host_iovecs(call, call.argument[1], call.argument[2], pieces)) {
+    if (const int64_t error =
+            host_iovecs(call, call.argument[1], call.argument[2], BufferUse::kFill, pieces)) {
         return error;
     }
     return host_result(::readv(fd, pieces.data(), static_cast<int>(pieces.size())));
@@ -103,7 +108,8 @@ int64_t sys_writev(Call& call)
         return -EBADF;
     }
     std::vector<iovec> pieces;
-    if (const int64_t error = host_iovecs(call, call.argument[1], call.argument[2], pieces)) {
+    if (const int64_t error =
+            host_iovecs(call, call.argument[1], call.argument[2], BufferUse::kRead, pieces)) {
         return error;
     }
     // Through GuestFiles, like write: the guest's file-size limit and disk quota hold.
@@ -113,7 +119,7 @@ int64_t sys_writev(Call& call)
 int64_t sys_pwrite64(Call& call)
 {
     const std::optional<std::span<std::byte>> bytes =
-        call.buffer(call.argument[1], call.argument[2]);
+        call.memory.range(call.argument[1], call.argument[2]);
     if (call.files.host_fd(call.argument[0]) < 0) {
         return -EBADF;
     }
@@ -152,7 +158,8 @@ int64_t sys_openat(Call& call)
 int64_t sys_fstat(Call& call)
 {
     const int fd = call.files.host_fd(call.argument[0]);
-    const std::optional<std::span<std::byte>> status = call.buffer(call.argument[1], kStatSize);
+    const std::optional<std::span<std::byte>> status =
+        call.memory.writable_range(call.argument[1], kStatSize);
     if (fd < 0) {
         return -EBADF;
     }
@@ -167,7 +174,7 @@ int64_t sys_getdents64(Call& call)
 {
     const int fd = call.files.host_fd(call.argument[0]);
     const std::optional<std::span<std::byte>> entries =
-        call.buffer(call.argument[1], call.argument[2]);
+        call.memory.writable_range(call.argument[1], call.argument[2]);
     if (fd < 0) {
         return -EBADF;
     }
@@ -195,7 +202,8 @@ int64_t sys_ioctl(Call& call)
     if (size == 0 || !::isatty(fd)) {
         return -ENOTTY;
     }
-    const std::optional<std::span<std::byte>> answer = call.buffer(call.argument[2], size);
+    const std::optional<std::span<std::byte>> answer =
+        call.memory.writable_range(call.argument[2], size);
     if (!answer) {
         return -EFAULT;
     }

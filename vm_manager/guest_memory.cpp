@@ -36,24 +36,6 @@ std::optional<std::span<std::byte>> GuestMemory::range(uint64_t address, uint64_
     return std::span<std::byte>(base + address, length);
 }
 
-std::optional<std::string_view> GuestMemory::c_string(uint64_t address, std::size_t max_length)
-{
-    if (address >= size_) {
-        return std::nullopt;
-    }
-    const uint64_t available = size_ - address;
-    const auto* start = static_cast<const char*>(mapping_.get()) + address;
-    const std::size_t limit = available < max_length ? available : max_length;
-    const void* nul = std::memchr(start, '\0', limit);
-    if (nul != nullptr) {
-        return std::string_view(start, static_cast<const char*>(nul) - start);
-    }
-    if (limit == max_length) {
-        return std::string_view(start, max_length); // too long: the caller decides
-    }
-    return std::nullopt; // guest memory ended before the string did
-}
-
 void GuestMemory::discard(uint64_t address, uint64_t length)
 {
     std::span<std::byte> pages = checked_range(address, length, "discarded pages");

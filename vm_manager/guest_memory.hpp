@@ -3,8 +3,12 @@
 // The VMM mmap()s a host buffer and hands it to KVM as guest physical memory:
 // guest address A is host address base + A. Every access from the VMM goes
 // through this class, which checks that the whole range [A, A + length) lies
-// inside guest memory, without overflow, before touching host memory. A guest
-// pointer is a number the guest chose: never trust it.
+// inside guest memory, without overflow, before touching host memory.
+//
+// These are physical addresses, for the VMM's own use: loading the program,
+// building the page tables, a debugger, a crash report. A pointer the program
+// passes to a system call is a number it chose, in its own address space:
+// UserMemory (user_memory.hpp) checks it against what the program may use.
 #pragma once
 
 #include "unique_fd.hpp"
@@ -13,7 +17,6 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <string_view>
 
 namespace vmm {
 
@@ -29,11 +32,6 @@ class GuestMemory {
 
     // The host view of a guest range, or nothing when it is not inside guest memory.
     std::optional<std::span<std::byte>> range(uint64_t address, uint64_t length);
-
-    // The NUL-terminated string at `address`, without its NUL. If no NUL comes
-    // within max_length bytes, the first max_length bytes. Nothing if guest
-    // memory ends first.
-    std::optional<std::string_view> c_string(uint64_t address, std::size_t max_length);
 
     // For the VMM's own set-up, where a bad address is a bug or a bad input
     // file: like range(), but throws VmmError naming `what`.

@@ -3,9 +3,9 @@
 #pragma once
 
 #include "guest_files.hpp"
-#include "guest_memory.hpp"
 #include "kvm.hpp"
 #include "program_memory.hpp"
+#include "user_memory.hpp"
 
 #include <array>
 #include <cerrno>
@@ -40,6 +40,10 @@ inline int64_t host_result(long result)
     return result < 0 ? -errno : result;
 }
 
+// What a call does with a buffer of the program's: reads it, as Linux's
+// copy_from_user(), or fills it, as copy_to_user(), which needs it writable.
+enum class BufferUse { kRead, kFill };
+
 // A path argument, as read from guest memory: the text, or -EFAULT or
 // -ENAMETOOLONG in `error`.
 struct GuestPath {
@@ -48,23 +52,18 @@ struct GuestPath {
 };
 
 // Reads the NUL-terminated path at `address`, at most PATH_MAX bytes with its NUL.
-GuestPath read_path(GuestMemory& memory, uint64_t address);
+GuestPath read_path(UserMemory& memory, uint64_t address);
 
 struct Call {
     uint64_t number;                  // RAX
     std::array<uint64_t, 6> argument; // RDI, RSI, RDX, R10, R8, R9
     std::array<GuestPath, 6> path;    // the arguments the call's table entry says are paths
     Vcpu& vcpu;
-    GuestMemory& memory;
+    UserMemory&
+        memory; // the call's buffers: range() for what it reads, writable_range() for what it fills
     GuestFiles& files;
     ProgramMemory& program_memory;
     SignalState& signals;
-
-    // The host view of a guest buffer, or nothing when it is not all inside guest memory.
-    std::optional<std::span<std::byte>> buffer(uint64_t address, uint64_t length)
-    {
-        return memory.range(address, length);
-    }
 };
 
 } // namespace vmm

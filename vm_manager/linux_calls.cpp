@@ -120,19 +120,19 @@ const Handler* handler_of(uint64_t number)
 
 } // namespace
 
-GuestPath read_path(GuestMemory& memory, uint64_t address)
+GuestPath read_path(UserMemory& memory, uint64_t address)
 {
     // A path is at most PATH_MAX bytes with its NUL, as Linux's getname() reads it.
     const std::optional<std::string_view> text = memory.c_string(address, PATH_MAX);
-    if (address == 0 || !text) {
+    if (!text) {
         return {"", -EFAULT};
     }
     return {*text, text->size() == PATH_MAX ? -ENAMETOOLONG : 0};
 }
 
-LinuxCalls::LinuxCalls(GuestMemory& memory, GuestFiles& files, Trace& trace,
-                       const PageTables& tables, const LoadedProgram& program)
-    : memory_(memory), files_(files), trace_(trace), program_memory_(memory, tables, program)
+LinuxCalls::LinuxCalls(GuestMemory& memory, UserMemory& user_memory, GuestFiles& files,
+                       Trace& trace, const PageTables& tables, const LoadedProgram& program)
+    : memory_(user_memory), files_(files), trace_(trace), program_memory_(memory, tables, program)
 {
 }
 
@@ -162,9 +162,14 @@ std::optional<int64_t> LinuxCalls::handle(Vcpu& vcpu)
         switch (handler->arguments[i]) {
         case 'p': {
             const GuestPath path = read_path(memory_, value);
-            paths[i] = value == 0 ? "NULL" : path.error == -EFAULT ? "(bad address)" : path.text;
+            paths[i] = path.text;
             call.path[i] = {path.error == 0 ? std::string_view(paths[i]) : "", path.error};
-            shown[i] = {TraceValue::Kind::kPath, 0, paths[i]};
+            // A path it could not read is shown as strace shows it: NULL, or
+            // (where strace shows the address) "(bad address)".
+            const std::string_view text = path.error != -EFAULT ? std::string_view(paths[i])
+                                          : value == 0          ? "NULL"
+                                                                : "(bad address)";
+            shown[i] = {TraceValue::Kind::kPath, 0, text};
             break;
         }
         case 'a':

@@ -9,7 +9,7 @@
 //   path_calls.hpp      on names: stat, mkdir, unlink, rename, link, symlink, chdir, getcwd, ...
 //   memory_calls.hpp    brk, mmap, munmap, mprotect, mremap (program_memory.hpp)
 //   process_calls.hpp   time, identity, limits, signals
-// each checking every guest pointer (GuestMemory) and every path
+// each checking every guest pointer (UserMemory) and every path
 // (guest_paths.hpp) as the lab's calls do, and tracing one line per call
 // (trace.hpp, Trace::call). The table in linux_calls.cpp lists them all.
 #pragma once
@@ -22,6 +22,7 @@
 #include "page_tables.hpp"
 #include "program_memory.hpp"
 #include "trace.hpp"
+#include "user_memory.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -31,9 +32,10 @@ namespace vmm {
 class LinuxCalls {
   public:
     // The machine as run_vm() built it: the program's memory beyond its
-    // segments is handed out from there (ProgramMemory).
-    LinuxCalls(GuestMemory& memory, GuestFiles& files, Trace& trace, const PageTables& tables,
-               const LoadedProgram& program);
+    // segments is handed out from guest memory (ProgramMemory); the calls'
+    // pointers are checked against what the program may use (UserMemory).
+    LinuxCalls(GuestMemory& memory, UserMemory& user_memory, GuestFiles& files, Trace& trace,
+               const PageTables& tables, const LoadedProgram& program);
 
     // Carries out the system call in the vCPU's registers, if it is one of
     // this module's, and prints its trace line: its result (for RAX), or
@@ -41,7 +43,7 @@ class LinuxCalls {
     std::optional<int64_t> handle(Vcpu& vcpu);
 
   private:
-    GuestMemory& memory_;
+    UserMemory& memory_;
     GuestFiles& files_;
     Trace& trace_;
     ProgramMemory program_memory_;

@@ -125,7 +125,46 @@ void map_address_space(GuestMemory& memory, TableAllocator& tables, uint64_t pml
     }
 }
 
+// The lower half of the 48-bit address space, where a program's addresses
+// are: PML4 entries 0-255. Above it the walk would need canonical addresses.
+constexpr uint64_t kLowerHalfEnd = uint64_t{1} << 47;
+
 } // namespace
+
+UserAccess user_access(GuestMemory& memory, uint64_t pml4, uint64_t address)
+{
+    if (address >= kLowerHalfEnd) {
+        return {false, false, UINT64_MAX};
+    }
+    // Bits 47-39 of the address index the PML4, 38-30 the PDPT, 29-21 the
+    // page directory, 20-12 the page table (Intel SDM vol. 3A, 4.5).
+    uint64_t table = pml4 & kAddressBits;
+    bool write = true;
+    for (unsigned shift = 39;; shift -= 9) {
+        const uint64_t span = uint64_t{1} << shift; // what one entry of this level maps
+        const uint64_t start = address & ~(span - 1);
+        const std::optional<std::span<std::byte>> slot =
+            memory.range(table + ((address >> shift) & (kEntriesPerTable - 1)) * 8, 8);
+        uint64_t entry = 0;
+        if (slot) {
+            std::memcpy(&entry, slot->data(), sizeof entry);
+        }
+        // Bit 7 of a PML4 entry is reserved: the CPU faults on it.
+        const bool reserved = shift == 39 && (entry & kPteLargePage);
+        if (!(entry & kPtePresent) || !(entry & kPteUser) || reserved) {
+            return {false, false, start + span};
+        }
+        write = write && (entry & kPteWritable);
+        if (shift == 12 || (entry & kPteLargePage)) { // a 4 KiB page, or a 2 MiB or 1 GiB one
+            // The VMM reaches guest memory through the identity map only (host
+            // address = base + guest address): a page mapped elsewhere, which
+            // only a ring-0 program's own tables could hold, is not followed.
+            const bool identity = (entry & kAddressBits & ~(span - 1)) == start;
+            return {identity, identity && write, start + span};
+        }
+        table = entry & kAddressBits;
+    }
+}
 
 std::vector<MemoryArea> mapped_areas(uint64_t memory_size, const LoadedBootImage& boot,
                                      const LoadedProgram& program)

@@ -51,6 +51,20 @@ struct MemoryArea {
     Access access;
 };
 
+// What ring 3 may do at `address` in the address space whose PML4 is at
+// `pml4`, as the CPU decides it: it walks the four levels of tables, and every
+// level must allow user access (U/S), and writing too (R/W) for a write
+// (Intel SDM vol. 3A, 4.6). `end` is where the answer ends: the end of the
+// 4 KiB or 2 MiB page, or of the stretch an absent entry leaves unmapped. The
+// tables are read where they are, in guest memory (a table outside it maps
+// nothing), so the answer follows every change PageTableEditor makes.
+struct UserAccess {
+    bool read = false;
+    bool write = false;
+    uint64_t end = 0; // excluded
+};
+UserAccess user_access(GuestMemory& memory, uint64_t pml4, uint64_t address);
+
 // Every area the page tables map, in address order (the thread area as the
 // start-up address space maps it). The rest of guest memory is not mapped.
 std::vector<MemoryArea> mapped_areas(uint64_t memory_size, const LoadedBootImage& boot,

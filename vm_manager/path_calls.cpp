@@ -89,7 +89,8 @@ int64_t stat_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t buf
     if (target.error) {
         return target.error;
     }
-    const std::optional<std::span<std::byte>> status = call.buffer(buffer, kStatSize);
+    const std::optional<std::span<std::byte>> status =
+        call.memory.writable_range(buffer, kStatSize);
     if (!status) {
         return -EFAULT;
     }
@@ -129,7 +130,7 @@ int64_t readlink_at(Call& call, uint64_t dir_fd, const GuestPath& path, uint64_t
         return -EINVAL; // not a symbolic link
     }
     const std::optional<std::span<std::byte>> text =
-        call.buffer(buffer, static_cast<uint32_t>(size));
+        call.memory.writable_range(buffer, static_cast<uint32_t>(size));
     if (!text) {
         return -EFAULT;
     }
@@ -286,7 +287,8 @@ int64_t sys_statx(Call& call)
     if (target.error) {
         return target.error;
     }
-    const std::optional<std::span<std::byte>> status = call.buffer(call.argument[4], kStatxSize);
+    const std::optional<std::span<std::byte>> status =
+        call.memory.writable_range(call.argument[4], kStatxSize);
     if (!status) {
         return -EFAULT;
     }
@@ -372,7 +374,7 @@ int64_t sys_utimensat(Call& call)
     // Two struct timespec, or NULL for "now".
     std::byte* times = nullptr;
     if (call.argument[2] != 0) {
-        const std::optional<std::span<std::byte>> given = call.buffer(call.argument[2], 32);
+        const std::optional<std::span<std::byte>> given = call.memory.range(call.argument[2], 32);
         if (!given) {
             return -EFAULT;
         }
@@ -474,7 +476,8 @@ int64_t sys_getcwd(Call& call)
     if (call.argument[1] < size) {
         return -ERANGE;
     }
-    const std::optional<std::span<std::byte>> buffer = call.buffer(call.argument[0], size);
+    const std::optional<std::span<std::byte>> buffer =
+        call.memory.writable_range(call.argument[0], size);
     if (!buffer) {
         return -EFAULT;
     }

@@ -29,24 +29,28 @@ constexpr uint64_t kMinSignalStack = 2048;
 // sigaltstack's flag that disarms the stack while a handler runs (linux/signal.h).
 constexpr uint32_t kStackAutoDisarm = 1U << 31;
 
-// Copies a value into guest memory; false for an address outside it.
+// Copies a value into the program's memory; false where it may not write.
 template <typename T> bool put(Call& call, uint64_t address, const T& value)
 {
-    const std::optional<std::span<std::byte>> target = call.buffer(address, sizeof value);
+    const std::optional<std::span<std::byte>> target =
+        call.memory.writable_range(address, sizeof value);
     if (target) {
         std::memcpy(target->data(), &value, sizeof value);
     }
     return target.has_value();
 }
 
-// A guest pointer that may be NULL: its host address (nullptr for NULL), or
-// nothing when it is not NULL and not inside guest memory.
-std::optional<std::byte*> optional_buffer(Call& call, uint64_t address, uint64_t length)
+// A guest pointer that may be NULL, to what the call reads or fills: its host
+// address (nullptr for NULL), or nothing when the program may not use it so.
+std::optional<std::byte*> optional_buffer(Call& call, uint64_t address, uint64_t length,
+                                          BufferUse use)
 {
     if (address == 0) {
         return nullptr;
     }
-    const std::optional<std::span<std::byte>> bytes = call.buffer(address, length);
+    const std::optional<std::span<std::byte>> bytes =
+        use == BufferUse::kFill ? call.memory.writable_range(address, length)
+                                : call.memory.range(address, length);
     return bytes ? std::optional<std::byte*>(bytes->data()) : std::nullopt;
 }
 
@@ -59,7 +63,8 @@ bool is_signal(uint64_t number)
 
 int64_t sys_clock_gettime(Call& call)
 {
-    const std::optional<std::span<std::byte>> time = call.buffer(call.argument[1], kTimespecSize);
+    const std::optional<std::span<std::byte>> time =
+        call.memory.writable_range(call.argument[1], kTimespecSize);
     if (!time) {
         return -EFAULT;
     }
@@ -69,8 +74,10 @@ int64_t sys_clock_gettime(Call& call)
 
 int64_t sys_gettimeofday(Call& call)
 {
-    const std::optional<std::byte*> time = optional_buffer(call, call.argument[0], kTimespecSize);
-    const std::optional<std::byte*> zone = optional_buffer(call, call.argument[1], 8);
+    const std::optional<std::byte*> time =
+        optional_buffer(call, call.argument[0], kTimespecSize, BufferUse::kFill);
+    const std::optional<std::byte*> zone =
+        optional_buffer(call, call.argument[1], 8, BufferUse::kFill);
     if (!time || !zone) {
         return -EFAULT;
     }
@@ -89,9 +96,9 @@ int64_t sys_time(Call& call)
 int64_t sys_nanosleep(Call& call)
 {
     const std::optional<std::span<std::byte>> request =
-        call.buffer(call.argument[0], kTimespecSize);
+        call.memory.range(call.argument[0], kTimespecSize);
     const std::optional<std::byte*> remaining =
-        optional_buffer(call, call.argument[1], kTimespecSize);
+        optional_buffer(call, call.argument[1], kTimespecSize, BufferUse::kFill);
     if (!request || !remaining) {
         return -EFAULT;
     }
@@ -103,9 +110,9 @@ int64_t sys_nanosleep(Call& call)
 int64_t sys_clock_nanosleep(Call& call)
 {
     const std::optional<std::span<std::byte>> request =
-        call.buffer(call.argument[2], kTimespecSize);
+        call.memory.range(call.argument[2], kTimespecSize);
     const std::optional<std::byte*> remaining =
-        optional_buffer(call, call.argument[3], kTimespecSize);
+        optional_buffer(call, call.argument[3], kTimespecSize, BufferUse::kFill);
     if (!request || !remaining) {
         return -EFAULT;
     }
@@ -149,7 +156,8 @@ int64_t sys_getegid(Call&)
 
 int64_t sys_uname(Call& call)
 {
-    const std::optional<std::span<std::byte>> names = call.buffer(call.argument[0], kUtsnameSize);
+    const std::optional<std::span<std::byte>> names =
+        call.memory.writable_range(call.argument[0], kUtsnameSize);
     if (!names) {
         return -EFAULT;
     }
@@ -162,7 +170,7 @@ int64_t sys_getrandom(Call& call)
         return -EINVAL;
     }
     const std::optional<std::span<std::byte>> bytes =
-        call.buffer(call.argument[0], call.argument[1]);
+        call.memory.writable_range(call.argument[0], call.argument[1]);
     if (!bytes) {
         return -EFAULT;
     }
@@ -222,9 +230,9 @@ int64_t sys_rt_sigaction(Call& call)
         return -EINVAL;
     }
     const std::optional<std::byte*> action =
-        optional_buffer(call, call.argument[1], SignalState::kActionSize);
+        optional_buffer(call, call.argument[1], SignalState::kActionSize, BufferUse::kRead);
     const std::optional<std::byte*> old_action =
-        optional_buffer(call, call.argument[2], SignalState::kActionSize);
+        optional_buffer(call, call.argument[2], SignalState::kActionSize, BufferUse::kFill);
     if (!action || !old_action) {
         return -EFAULT;
     }
@@ -247,8 +255,10 @@ int64_t sys_rt_sigprocmask(Call& call)
     if (call.argument[3] != kSigsetSize) {
         return -EINVAL;
     }
-    const std::optional<std::byte*> set = optional_buffer(call, call.argument[1], kSigsetSize);
-    const std::optional<std::byte*> old_set = optional_buffer(call, call.argument[2], kSigsetSize);
+    const std::optional<std::byte*> set =
+        optional_buffer(call, call.argument[1], kSigsetSize, BufferUse::kRead);
+    const std::optional<std::byte*> old_set =
+        optional_buffer(call, call.argument[2], kSigsetSize, BufferUse::kFill);
     if (!set || !old_set) {
         return -EFAULT;
     }
@@ -283,9 +293,9 @@ int64_t sys_sigaltstack(Call& call)
     };
     static_assert(sizeof(GuestStack) == SignalState::kAlternateStackSize);
     const std::optional<std::byte*> stack =
-        optional_buffer(call, call.argument[0], sizeof(GuestStack));
+        optional_buffer(call, call.argument[0], sizeof(GuestStack), BufferUse::kRead);
     const std::optional<std::byte*> old_stack =
-        optional_buffer(call, call.argument[1], sizeof(GuestStack));
+        optional_buffer(call, call.argument[1], sizeof(GuestStack), BufferUse::kFill);
     if (!stack || !old_stack) {
         return -EFAULT;
     }

@@ -1,21 +1,15 @@
 #include "thread_pointer.hpp"
 
 #include "guest_layout.hpp"
+#include "user_memory.hpp"
 
 #include <cerrno>
 
 namespace vmm {
 
-namespace {
-
-// The end of user space on x86-64 Linux (TASK_SIZE_MAX: 2^47 minus a guard
-// page); arch_prctl refuses a thread pointer at or above it.
-constexpr uint64_t kUserSpaceEnd = (uint64_t{1} << 47) - 4096;
-
-} // namespace
-
 int64_t set_thread_pointer(Vcpu& vcpu, uint64_t address)
 {
+    // Linux refuses a thread pointer at or above the end of user space.
     if (address >= kUserSpaceEnd) {
         return -EPERM;
     }

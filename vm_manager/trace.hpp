@@ -14,9 +14,9 @@
 // -errno; the buffer is a guest address, in hex without 0x (%llx). A path is
 // escaped as strace escapes a string (\n, \t, \\, \x1b, ...), so that a
 // guest's path can neither write a line of its own nor send escape sequences
-// to a terminal: one call, one line. A path the VMM cannot read (its address
-// is outside guest memory, -EFAULT) has no text: it is printed as
-// "(bad address)", where strace prints the address instead.
+// to a terminal: one call, one line. A path the VMM cannot read (the program
+// may not read there: -EFAULT) has no text: it is printed as "(bad address)",
+// where strace prints the address instead.
 //
 // Each line goes out in one write(2), unbuffered: it appears before the
 // guest's next output, and a write that fails (a full disk, a closed pipe)
@@ -36,7 +36,7 @@
 // NEWFSTATAT, RT_SIGACTION); each argument is a number (%lld), an int (%d:
 // an fd or a dirfd, of which the kernel reads 32 bits; AT_FDCWD is -100), a
 // guest address (%llx, as WRITE's buffer) or a path (escaped, as OPEN's; NULL
-// for address 0, "(bad address)" outside guest memory), as linux_calls.cpp's
+// or "(bad address)" where the program may not read), as linux_calls.cpp's
 // table says for each call; the result is a number, or an address for the
 // calls that return one (BRK, MMAP, MREMAP) unless it is -errno:
 //   READ 3 7fffe0 4096 - return 28
@@ -71,7 +71,7 @@ class Trace {
     // Each throws SystemError when the line cannot be written.
     //
     // open's path is what the VMM read at the guest's pointer, or
-    // std::nullopt when it could not read it (GuestMemory::c_string()'s
+    // std::nullopt when it could not read it (UserMemory::c_string()'s
     // answer can be passed as it is).
     void open(std::optional<std::string_view> path, uint64_t flags, uint64_t mode, int64_t result);
     void write(uint64_t fd, uint64_t buffer, uint64_t count, int64_t result);

@@ -9,6 +9,7 @@
 //   boot_image.hpp             loading boot.bin and filling in its header
 //   elf_loader.hpp             loading the static program
 //   page_tables.hpp            the identity page tables, with each page's access
+//   user_memory.hpp            guest memory as the program may use it: its system calls' pointers
 //   thread_pointer.hpp         arch_prctl(ARCH_SET_FS): FS base, and page 0 unmapped
 //   initial_stack.hpp          argc, argv, envp and auxv for the program
 //   memory_map.hpp             where everything went (--verbose, --memory-map)
@@ -58,4 +59,5 @@
 #include "thread_pointer.hpp"
 #include "trace.hpp"
 #include "unique_fd.hpp"
+#include "user_memory.hpp"
 #include "write_limits.hpp"

@@ -30,9 +30,9 @@ using namespace vmm;
 
 // What a system call handler works with.
 struct Guest {
-    GuestMemory& memory; // the guest's physical memory: translates guest pointers
-    GuestFiles& files;   // the guest's file descriptors
-    Trace& trace;        // where the trace lines go
+    UserMemory& memory; // guest memory as the program may use it: checks guest pointers
+    GuestFiles& files;  // the guest's file descriptors
+    Trace& trace;       // where the trace lines go
 };
 
 int run_vm(const Options& options);
@@ -103,7 +103,10 @@ int run_vm(const Options& options)
     vcpu.set_cpuid(*kvm.supported_cpuid());
     vcpu.start_in_real_mode(boot.address);
 
-    // 6. What the system calls need: the guest's files and the trace.
+    // 6. What the system calls need: guest memory as the program sees it
+    //    (what its page tables let it use: every guest pointer is checked
+    //    there), the guest's files and the trace.
+    UserMemory user_memory(memory, vcpu);
     GuestFiles files(options.workdir, options.disk_quota);
     Trace trace(options.trace_file);
 

@@ -4,59 +4,11 @@ natively, then under the reference VMM, in a fresh directory of the same
 path; their output, their exit status and the files they leave must be the
 same. Busybox and musl's stdio cannot run in ring 0 on PVM (SSE2 integer
 instructions): they run in ring 3 in the emulated machine (tests/hw)."""
-import os
 import re
-import shutil
-import stat
 
 import pytest
 
 from helpers import REFERENCE, run
-
-# No SSE at all in the programs' own code (report.h says why).
-FLAGS = ("-mgeneral-regs-only",)
-
-
-def tree(directory):
-    """{path: (kind, mode, contents or target)} of everything under `directory`."""
-    found = {}
-    for root, directories, files in os.walk(directory):
-        for name in directories + files:
-            path = os.path.join(root, name)
-            info = os.lstat(path)
-            relative = os.path.relpath(path, directory)
-            if stat.S_ISLNK(info.st_mode):
-                found[relative] = ("link", None, os.readlink(path))
-            elif stat.S_ISDIR(info.st_mode):
-                found[relative] = ("dir", stat.S_IMODE(info.st_mode), None)
-            else:
-                with open(path, "rb") as file:
-                    found[relative] = ("file", stat.S_IMODE(info.st_mode), file.read())
-    return found
-
-
-@pytest.fixture
-def both(kvm, build_program, tmp_path):
-    """both(NAME, ARG...): programs/NAME.c run natively, then under the VMM, in
-    tmp_path/work made afresh each time: (native, vm, native files, vm files,
-    the VMM's trace lines)."""
-    work = tmp_path / "work"
-
-    def run_both(name, *args):
-        program = build_program(name, *FLAGS)
-        work.mkdir()
-        native = run([program, *args], cwd=work, env={})
-        native_files = tree(work)
-        shutil.rmtree(work)
-        work.mkdir()
-        vm = run([REFERENCE, "--trace", tmp_path / "trace", program, *args], cwd=work)
-        trace = (tmp_path / "trace").read_text().splitlines()
-        vm_files = tree(work)
-        shutil.rmtree(work)
-        return native, vm, native_files, vm_files, trace
-
-    return run_both
-
 
 @pytest.mark.parametrize("name", ["file_calls", "path_calls", "memory_calls", "process_calls"])
 def test_calls_give_the_results_linux_gives(both, name):

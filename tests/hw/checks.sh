@@ -31,6 +31,7 @@ check privilege_level /kit/solutions/vm_manager /kit/programs/privilege_level
 check wild_store /kit/solutions/vm_manager /kit/programs/wild_store
 check user_hlt /kit/solutions/vm_manager /kit/programs/user_hlt
 check vector_sum /kit/solutions/vm_manager /kit/programs/vector_sum
+check user_pointers /kit/solutions/vm_manager --trace /tmp/user_pointers.trace /kit/programs/user_pointers
 check thread_pointer /kit/solutions/vm_manager /kit/programs/thread_pointer
 check null_write /kit/solutions/vm_manager /kit/programs/null_write
 check rodata_write /kit/solutions/vm_manager /kit/programs/rodata_write

@@ -23,7 +23,8 @@ HOSTILE = KIT / "tests" / "hostile" / "programs"
 # The programs the checks run: name -> (source, musl-gcc flags besides -static -O3).
 GUEST_PROGRAMS = {
     **{name: (PROGRAMS / f"{name}.c", []) for name in
-       ["exit_status", "privilege_level", "wild_store", "user_hlt", "vector_sum"]},
+       ["exit_status", "privilege_level", "wild_store", "user_hlt", "vector_sum",
+        "user_pointers"]},
     "thread_pointer": (PROGRAMS / "thread_pointer.c", ["-nostdlib", "-fno-stack-protector"]),
     **{name: (HOSTILE / f"{name}.c", []) for name in
        ["null_write", "rodata_write", "forge_exception", "own_int3"]},
@@ -243,6 +244,15 @@ def test_arch_prctl_refused_is_explained_in_ring_3(checks):
     assert result["stderr"].startswith("vm_manager: guest general protection fault (#GP)")
     assert "arch_prctl(ARCH_SET_FS) fails (RAX holds the last result, -38: -ENOSYS)" \
         in result["stderr"]
+
+
+def test_pointers_reach_only_what_the_program_may_use_in_ring_3(checks, build_program, tmp_path):
+    # As in tests/e2e/test_user_memory.py: the results and the file are Linux's.
+    native = run([build_program("user_pointers")], cwd=tmp_path)
+    result = result_of(checks, "user_pointers")
+    assert result["status"] == 0, result
+    assert result["stdout"] == native.stdout
+    assert result["files"] == {"file": (tmp_path / "file").read_bytes()}
 
 
 def test_sse_instructions_run_in_ring_3(checks, build_program, tmp_path):

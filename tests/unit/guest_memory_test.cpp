@@ -7,8 +7,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <string>
-#include <string_view>
 
 namespace {
 
@@ -19,12 +17,6 @@ constexpr uint64_t kMax = UINT64_MAX;
 
 class GuestMemoryTest : public testing::Test {
   protected:
-    // Copies `text` (its NUL included only if it is part of the string_view) to `address`.
-    void put(uint64_t address, std::string_view text)
-    {
-        std::memcpy(memory.range(address, text.size())->data(), text.data(), text.size());
-    }
-
     GuestMemory memory{kSize};
 };
 
@@ -80,41 +72,6 @@ TEST_F(GuestMemoryTest, RejectsAHugeLength)
     EXPECT_FALSE(memory.contains(0, kMax));
     EXPECT_FALSE(memory.contains(0, uint64_t{1} << 63));
     EXPECT_FALSE(memory.range(0, kMax));
-}
-
-TEST_F(GuestMemoryTest, CStringReadsUpToTheNul)
-{
-    put(0x100, std::string_view("hello\0world", 11));
-    EXPECT_EQ(memory.c_string(0x100, 100), "hello");
-}
-
-TEST_F(GuestMemoryTest, CStringAcceptsANulInTheLastByteOfMemory)
-{
-    put(kSize - 4, std::string_view("abc\0", 4));
-    EXPECT_EQ(memory.c_string(kSize - 4, 100), "abc");
-}
-
-TEST_F(GuestMemoryTest, CStringIsNothingWhenMemoryEndsBeforeTheNul)
-{
-    put(kSize - 4, "abcd");
-    EXPECT_EQ(memory.c_string(kSize - 4, 100), std::nullopt);
-}
-
-TEST_F(GuestMemoryTest, CStringIsCutAtMaxLengthWhenNoNulComesBefore)
-{
-    put(0x200, std::string_view("abcdefgh\0", 9));
-    const auto text = memory.c_string(0x200, 4);
-    ASSERT_TRUE(text);
-    EXPECT_EQ(*text, "abcd");
-    EXPECT_EQ(text->size(), 4u);
-}
-
-TEST_F(GuestMemoryTest, CStringIsNothingForAnAddressOutsideMemory)
-{
-    EXPECT_EQ(memory.c_string(kSize, 10), std::nullopt);
-    EXPECT_EQ(memory.c_string(kSize, 0), std::nullopt);
-    EXPECT_EQ(memory.c_string(kSize + 1, 10), std::nullopt);
-    EXPECT_EQ(memory.c_string(kMax, 10), std::nullopt);
 }
 
 TEST_F(GuestMemoryTest, CheckedRangeReturnsTheRangeInside)

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,11 +87,23 @@ ParsedStack parse_stack(GuestMemory& memory, uint64_t rsp)
     return stack;
 }
 
+// The NUL-terminated string at `pointer`, as the program reads it there.
+std::string string_at(GuestMemory& memory, uint64_t pointer)
+{
+    const std::optional<std::span<std::byte>> rest =
+        memory.range(pointer, pointer < kMemorySize ? kMemorySize - pointer : 0);
+    if (!rest) {
+        return "<bad pointer>";
+    }
+    const auto* text = reinterpret_cast<const char*>(rest->data());
+    return std::string(text, strnlen(text, rest->size()));
+}
+
 std::vector<std::string> strings_at(GuestMemory& memory, const std::vector<uint64_t>& pointers)
 {
     std::vector<std::string> strings;
     for (uint64_t pointer : pointers) {
-        strings.emplace_back(memory.c_string(pointer, 4096).value_or("<bad pointer>"));
+        strings.push_back(string_at(memory, pointer));
     }
     return strings;
 }
@@ -190,7 +203,7 @@ TEST_F(InitialStackTest, WholeStackLiesInTheTopHalfOfTheReserve)
     strings.insert(strings.end(), stack.envp.begin(), stack.envp.end());
     for (uint64_t pointer : strings) {
         EXPECT_GE(pointer, stack.end) << "a string overlaps the tables";
-        EXPECT_LE(pointer + memory.c_string(pointer, 4096)->size() + 1, kStackTop);
+        EXPECT_LE(pointer + string_at(memory, pointer).size() + 1, kStackTop);
     }
     const uint64_t random = stack.aux(AT_RANDOM).value_or(0);
     EXPECT_GE(random, stack.end);

@@ -37,9 +37,9 @@ using namespace vmm;
 
 // What a system call handler works with.
 struct Guest {
-    GuestMemory& memory; // the guest's physical memory: translates guest pointers
-    GuestFiles& files;   // the guest's file descriptors
-    Trace& trace;        // where the trace lines go
+    UserMemory& memory; // guest memory as the program may use it: checks guest pointers
+    GuestFiles& files;  // the guest's file descriptors
+    Trace& trace;       // where the trace lines go
     //! BEGIN SOLUTION
     LinuxCalls& other_calls; // the calls beyond the lab's (vm_manager/linux_calls.hpp)
     //! END SOLUTION
@@ -113,11 +113,14 @@ int run_vm(const Options& options)
     vcpu.set_cpuid(*kvm.supported_cpuid());
     vcpu.start_in_real_mode(boot.address);
 
-    // 6. What the system calls need: the guest's files and the trace.
+    // 6. What the system calls need: guest memory as the program sees it
+    //    (what its page tables let it use: every guest pointer is checked
+    //    there), the guest's files and the trace.
+    UserMemory user_memory(memory, vcpu);
     GuestFiles files(options.workdir, options.disk_quota);
     Trace trace(options.trace_file);
     //! BEGIN SOLUTION
-    LinuxCalls other_calls(memory, files, trace, page_tables, program);
+    LinuxCalls other_calls(memory, user_memory, files, trace, page_tables, program);
     //! END SOLUTION
 
     // 7. What may stop the run (Ctrl-C, --timeout, --max-exits), and --gdb or
@@ -141,7 +144,7 @@ int run_vm(const Options& options)
             check_system_call(vcpu, crash);
             //! BEGIN SOLUTION
             if (std::optional<int> exit_status =
-                    handle_syscall(vcpu, {memory, files, trace, other_calls})) {
+                    handle_syscall(vcpu, {user_memory, files, trace, other_calls})) {
                 return *exit_status;
             }
             //! ELSE
@@ -227,8 +230,9 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
 int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t mode)
 {
     //! BEGIN SOLUTION
-    // The path is a guest pointer: read the string through GuestMemory, which
-    // checks that every byte lies inside guest memory.
+    // The path is a guest pointer: read the string through UserMemory, which
+    // checks that the program may read every byte of it. Linux's
+    // strncpy_from_user() fails (EFAULT) on an address the process has not mapped.
     const std::optional<std::string_view> path = guest.memory.c_string(path_address, PATH_MAX);
     int64_t result;
     if (!path) {
@@ -262,7 +266,9 @@ int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
     if (host_fd < 0) {
         result = -EBADF;
     } else if (!bytes) {
-        result = -EFAULT; // the buffer is not entirely inside guest memory
+        // Linux's copy_from_user() fails on an address the process has not
+        // mapped: the buffer must be all the program's to read.
+        result = -EFAULT;
     } else {
         // write(2) on host_fd, within the guest's file-size limit and disk quota.
         result = guest.files.write(fd, *bytes);
