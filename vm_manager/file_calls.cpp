@@ -64,8 +64,8 @@ int64_t sys_read(Call& call)
     const int fd = call.files.host_fd(call.argument[0]);
     const std::optional<std::span<std::byte>> bytes =
         call.memory.writable_range(call.argument[1], call.argument[2]);
-    if (fd < 0) {
-        return -EBADF;
+    if (!open_for_reading(fd)) {
+        return -EBADF; // first, whatever the buffer
     }
     if (!bytes) {
         return -EFAULT;
@@ -78,7 +78,7 @@ int64_t sys_pread64(Call& call)
     const int fd = call.files.host_fd(call.argument[0]);
     const std::optional<std::span<std::byte>> bytes =
         call.memory.writable_range(call.argument[1], call.argument[2]);
-    if (fd < 0) {
+    if (!open_for_reading(fd)) {
         return -EBADF;
     }
     if (!bytes) {
@@ -91,7 +91,7 @@ int64_t sys_pread64(Call& call)
 int64_t sys_readv(Call& call)
 {
     const int fd = call.files.host_fd(call.argument[0]);
-    if (fd < 0) {
+    if (!open_for_reading(fd)) {
         return -EBADF;
     }
     std::vector<iovec> pieces;
@@ -104,7 +104,7 @@ int64_t sys_readv(Call& call)
 
 int64_t sys_writev(Call& call)
 {
-    if (call.files.host_fd(call.argument[0]) < 0) {
+    if (!open_for_writing(call.files.host_fd(call.argument[0]))) {
         return -EBADF;
     }
     std::vector<iovec> pieces;
@@ -120,7 +120,7 @@ int64_t sys_pwrite64(Call& call)
 {
     const std::optional<std::span<std::byte>> bytes =
         call.memory.range(call.argument[1], call.argument[2]);
-    if (call.files.host_fd(call.argument[0]) < 0) {
+    if (!open_for_writing(call.files.host_fd(call.argument[0]))) {
         return -EBADF;
     }
     if (!bytes) {

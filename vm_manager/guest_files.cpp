@@ -13,6 +13,30 @@
 
 namespace vmm {
 
+namespace {
+
+// The access mode the file behind `host_fd` was opened with: O_RDONLY,
+// O_WRONLY or O_RDWR; -1 for no fd, or one opened with O_PATH (no access).
+int access_mode(int host_fd)
+{
+    const int status_flags = host_fd < 0 ? -1 : ::fcntl(host_fd, F_GETFL);
+    return status_flags < 0 || (status_flags & O_PATH) ? -1 : status_flags & O_ACCMODE;
+}
+
+} // namespace
+
+bool open_for_writing(int host_fd)
+{
+    const int mode = access_mode(host_fd);
+    return mode == O_WRONLY || mode == O_RDWR;
+}
+
+bool open_for_reading(int host_fd)
+{
+    const int mode = access_mode(host_fd);
+    return mode == O_RDONLY || mode == O_RDWR;
+}
+
 GuestFiles::GuestFiles(const std::string& workdir, uint64_t disk_quota)
     : paths_(workdir), limits_(disk_quota)
 {
@@ -129,8 +153,7 @@ int64_t GuestFiles::write(uint64_t guest_fd, std::span<const iovec> pieces,
     if (status_flags < 0 || ::fstat(fd, &file) != 0) {
         return -errno;
     }
-    if (!S_ISREG(file.st_mode) || (status_flags & O_ACCMODE) == O_RDONLY ||
-        (status_flags & O_PATH)) {
+    if (!S_ISREG(file.st_mode) || !open_for_writing(fd)) {
         // Nothing lands on a disk (a pipe, a terminal, /dev/null), or the
         // kernel refuses the write whatever its size (EBADF), as it should.
         return host_write(total);

@@ -29,6 +29,13 @@
 
 namespace vmm {
 
+// Whether the file behind a host fd is open for writing (O_WRONLY, O_RDWR),
+// or for reading (O_RDONLY, O_RDWR), and not with O_PATH; false for no fd.
+// Linux's write(2) and read(2) families check that before anything else, the
+// buffer included: EBADF (vfs_write(), vfs_read() in fs/read_write.c).
+bool open_for_writing(int host_fd);
+bool open_for_reading(int host_fd);
+
 class GuestFiles {
   public:
     static constexpr int kMaxFiles = 64; // like a small RLIMIT_NOFILE

@@ -16,6 +16,12 @@
 // it, in ring 0 as in ring 3. Each check reads the tables as they are at the
 // call, so it follows mmap, munmap, mprotect, brk and arch_prctl unasked.
 //
+// One difference remains: Linux finds a bad pointer only as it copies, so a
+// call that copies nothing (a read at the end of a file, a write to /dev/null)
+// succeeds with it, and one that copies part of a buffer before it meets a bad
+// page returns what it copied. Here a buffer is checked whole, before the
+// call, and such calls fail with EFAULT.
+//
 // The VMM's own look at guest memory (loading, a debugger, a crash report)
 // goes through GuestMemory: physical addresses, with no such check.
 #pragma once

@@ -176,10 +176,12 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
 // write(fd, buffer, count): returns the number of bytes written, or -errno.
 int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
 {
-    // TODO(step 2): check the fd (guest.files.host_fd()), find the host
-    // address of the buffer (guest.memory.range()), write it with
-    // guest.files.write(), print guest.trace.write(...), and return the
-    // count or -errno.
+    // TODO(step 2): in Linux's order: first the fd, -EBADF when the guest
+    // has no such fd or it is not open for writing (guest.files.host_fd(),
+    // open_for_writing()), whatever the buffer; then the buffer, -EFAULT
+    // when the program may not read all of it (guest.memory.range() finds
+    // its host address); then write it with guest.files.write(). Print
+    // guest.trace.write(...), and return the count or -errno.
     (void)guest, (void)fd, (void)buffer, (void)count;
     return -ENOSYS;
 }

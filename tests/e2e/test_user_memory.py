@@ -15,3 +15,15 @@ def test_pointers_reach_only_what_the_program_may_use_as_on_linux(both):
     assert vm.returncode == 0, vm.stderr + "\n".join(trace[-10:])
     assert vm.stdout == native.stdout
     assert vm_files == native_files
+
+
+def test_a_bad_fd_is_found_before_a_bad_buffer_as_on_linux(both):
+    # An fd not open for the call is EBADF whatever the buffer; then EFAULT
+    # (programs/bad_fd_and_buffer.c).
+    native, vm, native_files, vm_files, trace = both("bad_fd_and_buffer")
+
+    assert native.returncode == 0, native.stderr
+    assert vm.returncode == 0, vm.stderr + "\n".join(trace[-10:])
+    assert vm.stdout == native.stdout
+    assert vm_files == native_files
+    assert "WRITE 3 0 5 - return -9" in trace  # the lab's own call, traced so

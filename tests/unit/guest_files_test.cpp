@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <tuple>
 
 namespace {
 
@@ -119,6 +120,20 @@ TEST_F(GuestFilesTest, ClosingAnOwnedFdClosesItsHostFd)
     ASSERT_TRUE(host_fd_is_open(host_number));
     EXPECT_EQ(files.close(guest), 0);
     EXPECT_FALSE(host_fd_is_open(host_number));
+}
+
+TEST(OpenForTest, SaysWhatTheHostFileWasOpenedFor)
+{
+    for (const auto& [flags, reading, writing] :
+         {std::tuple{O_RDONLY, true, false}, std::tuple{O_WRONLY, false, true},
+          std::tuple{O_RDWR, true, true}, std::tuple{O_PATH, false, false}}) {
+        const UniqueFd file(::open("/dev/null", flags | O_CLOEXEC));
+        ASSERT_TRUE(file) << flags;
+        EXPECT_EQ(vmm::open_for_reading(file.get()), reading) << flags;
+        EXPECT_EQ(vmm::open_for_writing(file.get()), writing) << flags;
+    }
+    EXPECT_FALSE(vmm::open_for_reading(-1));
+    EXPECT_FALSE(vmm::open_for_writing(-1));
 }
 
 TEST(GuestFilesLifetimeTest, DestroyingTheTableClosesOwnedFds)

@@ -260,11 +260,12 @@ int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t m
 int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
 {
     //! BEGIN SOLUTION
+    // In Linux's order (vfs_write): the file, then the buffer, then the write.
     const int host_fd = guest.files.host_fd(fd);
     const std::optional<std::span<std::byte>> bytes = guest.memory.range(buffer, count);
     int64_t result;
-    if (host_fd < 0) {
-        result = -EBADF;
+    if (!open_for_writing(host_fd)) {
+        result = -EBADF; // no such fd, or not open for writing: whatever the buffer
     } else if (!bytes) {
         // Linux's copy_from_user() fails on an address the process has not
         // mapped: the buffer must be all the program's to read.
@@ -276,10 +277,12 @@ int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count)
     guest.trace.write(fd, buffer, count, result);
     return result;
     //! ELSE
-    //! // TODO(step 2): check the fd (guest.files.host_fd()), find the host
-    //! // address of the buffer (guest.memory.range()), write it with
-    //! // guest.files.write(), print guest.trace.write(...), and return the
-    //! // count or -errno.
+    //! // TODO(step 2): in Linux's order: first the fd, -EBADF when the guest
+    //! // has no such fd or it is not open for writing (guest.files.host_fd(),
+    //! // open_for_writing()), whatever the buffer; then the buffer, -EFAULT
+    //! // when the program may not read all of it (guest.memory.range() finds
+    //! // its host address); then write it with guest.files.write(). Print
+    //! // guest.trace.write(...), and return the count or -errno.
     //! (void)guest, (void)fd, (void)buffer, (void)count;
     //! return -ENOSYS;
     //! END SOLUTION
