@@ -254,7 +254,7 @@ std::string describe(const Vcpu& vcpu, const CrashContext& context)
     const kvm_run& run = vcpu.run_state();
     const kvm_regs& r = vcpu.regs();
     const std::optional<ExceptionFrame> exception =
-        reported_exception(vcpu, context.memory, exception_report_site(context.map.boot));
+        reported_exception(vcpu, context.memory, context.map.boot);
     const Location at =
         exception ? Location{exception->rip, exception->rsp, exception->rflags, exception->cs}
                   : Location{r.rip, r.rsp, r.rflags, vcpu.sregs().cs.selector};

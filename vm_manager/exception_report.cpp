@@ -2,7 +2,6 @@
 
 #include "guest_layout.hpp"
 
-#include <cstddef>
 #include <cstring>
 
 namespace vmm {
@@ -16,15 +15,6 @@ constexpr uint64_t kUserCs = 0x33;
 
 } // namespace
 
-ExceptionReportSite exception_report_site(GuestMemory& memory)
-{
-    const auto field = [&](std::size_t offset) {
-        return memory.read_u64(layout::kBootImage + offset, "the boot header");
-    };
-    return {field(offsetof(BootHeader, exception_report)),
-            field(offsetof(BootHeader, load_address))};
-}
-
 bool has_error_code(uint64_t vector)
 {
     return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 ||
@@ -32,16 +22,16 @@ bool has_error_code(uint64_t vector)
 }
 
 std::optional<ExceptionFrame> reported_exception(const Vcpu& vcpu, GuestMemory& memory,
-                                                 const ExceptionReportSite& site)
+                                                 const LoadedBootImage& boot)
 {
     const kvm_run& run = vcpu.run_state();
     const kvm_regs& r = vcpu.regs();
     // Hardware-assisted KVM reports an `out` with RIP on the instruction, PVM's
     // emulator with RIP past it (`out imm8, al` is 2 bytes long).
-    const uint64_t out = site.out_address;
+    const uint64_t out = boot.exception_report;
     if (run.exit_reason != KVM_EXIT_IO || run.io.port != layout::kExceptionPort ||
         run.io.direction != KVM_EXIT_IO_OUT || (r.rip != out && r.rip != out + 2) ||
-        (vcpu.sregs().cs.selector & 3) != 0 || r.rsp != site.stack_top - sizeof(ExceptionFrame)) {
+        (vcpu.sregs().cs.selector & 3) != 0 || r.rsp != boot.address - sizeof(ExceptionFrame)) {
         return std::nullopt;
     }
     const std::optional<std::span<std::byte>> bytes = memory.range(r.rsp, sizeof(ExceptionFrame));

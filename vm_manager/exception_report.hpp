@@ -30,29 +30,14 @@ struct ExceptionFrame {
 inline constexpr uint64_t kDebugVector = 1;      // #DB: single step, debug registers
 inline constexpr uint64_t kBreakpointVector = 3; // #BP, raised by int3 (a trap: RIP past it)
 
-// Where boot.asm reports: the address of its `out`, and the top of its
-// exception stack (the boot image's address), from the image's header.
-struct ExceptionReportSite {
-    uint64_t out_address;
-    uint64_t stack_top;
-};
-
-inline ExceptionReportSite exception_report_site(const LoadedBootImage& boot)
-{
-    return {boot.exception_report, boot.address};
-}
-
-// The same, read from the header of the image loaded in guest memory. Call it
-// before the guest runs: until then the header is as the VMM wrote it.
-ExceptionReportSite exception_report_site(GuestMemory& memory);
-
 // The exception boot.asm reported through its I/O port, if that is what this
-// exit is. Only boot.asm's report is believed: its `out`, in ring 0, with RSP
-// where the stubs leave it (the CPU starts every exception at the top of the
-// exception stack, IST1), and a frame that makes sense. From ring 3 the
-// program can do none of that; from ring 0 it could.
+// exit is. Only boot.asm's report is believed: its `out` (the address in the
+// image's header, `boot.exception_report`), in ring 0, with RSP where the
+// stubs leave it (the CPU starts every exception at the top of the exception
+// stack, IST1, which is the image's address), and a frame that makes sense.
+// From ring 3 the program can do none of that; from ring 0 it could.
 std::optional<ExceptionFrame> reported_exception(const Vcpu& vcpu, GuestMemory& memory,
-                                                 const ExceptionReportSite& site);
+                                                 const LoadedBootImage& boot);
 
 // The vectors for which the CPU pushes an error code (Intel SDM vol. 3A,
 // table 6-1); boot.asm's stubs push a 0 for the others.

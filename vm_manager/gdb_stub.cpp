@@ -81,9 +81,9 @@ bool int3_is_reported(const kvm_sregs& sregs)
 
 } // namespace
 
-GdbStub::GdbStub(Vcpu& vcpu, GuestMemory& memory, const RunControl& control, uint16_t port)
-    : vcpu_(vcpu), memory_(memory), control_(control), breakpoints_(memory),
-      report_site_(exception_report_site(memory))
+GdbStub::GdbStub(Vcpu& vcpu, GuestMemory& memory, const LoadedBootImage& boot,
+                 const RunControl& control, uint16_t port)
+    : vcpu_(vcpu), memory_(memory), control_(control), breakpoints_(memory), boot_(boot)
 {
     gdb_.emplace(port, signal_during_wait, const_cast<RunControl*>(&control));
     check(::fcntl(gdb_->fd(), F_SETOWN, ::getpid()), "fcntl(F_SETOWN)");
@@ -229,7 +229,7 @@ bool GdbStub::after_exit(Vcpu& vcpu)
     }
     try {
         if (const std::optional<uint64_t> int3 =
-                planted_int3_hit(vcpu, memory_, report_site_, breakpoints_)) {
+                planted_int3_hit(vcpu, memory_, boot_, breakpoints_)) {
             // A step over sysret ends at its temporary int3; any other int3
             // is a breakpoint of gdb's.
             stopped(step_ && step_->ends_at == int3 ? kStepStop : kBreakpointStop);

@@ -28,8 +28,10 @@ namespace vmm {
 
 class GdbStub : public Debugger {
   public:
-    // Waits for gdb to connect on localhost:port.
-    GdbStub(Vcpu& vcpu, GuestMemory& memory, const RunControl& control, uint16_t port);
+    // Waits for gdb to connect on localhost:port. `boot` says where boot.asm
+    // reports the #BP of an int3 (int3_hit.hpp).
+    GdbStub(Vcpu& vcpu, GuestMemory& memory, const LoadedBootImage& boot, const RunControl& control,
+            uint16_t port);
     ~GdbStub() override;
     GdbStub(const GdbStub&) = delete;
     GdbStub& operator=(const GdbStub&) = delete;
@@ -77,9 +79,9 @@ class GdbStub : public Debugger {
     GuestMemory& memory_;
     const RunControl& control_;
     Breakpoints breakpoints_;
-    const ExceptionReportSite report_site_; // where int3s are reported (int3_hit.hpp)
-    std::optional<GdbConnection> gdb_;      // empty once detached
-    bool is_stopped_ = true;                // gdb is in charge: the guest does not run
+    const LoadedBootImage boot_;       // where int3s are reported (int3_hit.hpp)
+    std::optional<GdbConnection> gdb_; // empty once detached
+    bool is_stopped_ = true;           // gdb is in charge: the guest does not run
     Resume resume_ = Resume::kContinue;
     std::optional<Step> step_;
     bool step_ended_outside_ = false; // a step ended in an exit the VMM handled

@@ -5,7 +5,7 @@
 namespace vmm {
 
 std::optional<uint64_t> planted_int3_hit(Vcpu& vcpu, GuestMemory& memory,
-                                         const ExceptionReportSite& site,
+                                         const LoadedBootImage& boot,
                                          const Breakpoints& breakpoints)
 {
     switch (vcpu.exit_reason()) {
@@ -26,7 +26,7 @@ std::optional<uint64_t> planted_int3_hit(Vcpu& vcpu, GuestMemory& memory,
         // #BP is a trap: the CPU pushed the address past the int3. Only the
         // int3 at the address before it can have raised this #BP (a 2-byte
         // `int 3` ending there would need a 3 where the 0xCC is).
-        const std::optional<ExceptionFrame> frame = reported_exception(vcpu, memory, site);
+        const std::optional<ExceptionFrame> frame = reported_exception(vcpu, memory, boot);
         if (frame && frame->vector == kBreakpointVector && breakpoints.is_int3(frame->rip - 1) &&
             return_from_exception(vcpu, memory, *frame, frame->rip - 1)) {
             return frame->rip - 1;

@@ -27,8 +27,9 @@ namespace vmm {
 
 // The address of the planted int3 the vCPU stopped at, if this exit is one;
 // the vCPU's registers are then as they were before it ran.
+// `boot` says where boot.asm reports an exception (exception_report.hpp).
 std::optional<uint64_t> planted_int3_hit(Vcpu& vcpu, GuestMemory& memory,
-                                         const ExceptionReportSite& site,
+                                         const LoadedBootImage& boot,
                                          const Breakpoints& breakpoints);
 
 } // namespace vmm

@@ -1,8 +1,6 @@
 #include "step_narrator.hpp"
 
-#include "boot_image.hpp"
 #include "cpu_state.hpp"
-#include "guest_layout.hpp"
 #include "hex.hpp"
 #include "int3_hit.hpp"
 #include "single_step.hpp"
@@ -43,13 +41,11 @@ std::string msr_name(uint64_t index)
 
 } // namespace
 
-StepNarrator::StepNarrator(Vcpu& vcpu, GuestMemory& memory, const std::string& boot_elf,
+StepNarrator::StepNarrator(Vcpu& vcpu, GuestMemory& memory, const LoadedBootImage& boot,
+                           uint64_t program_entry, const std::string& boot_elf,
                            const std::string& program, uint64_t program_steps)
-    : vcpu_(vcpu), memory_(memory),
-      program_entry_(memory.read_u64(layout::kBootImage + offsetof(BootHeader, program_entry),
-                                     "the boot header")),
-      program_steps_(program_steps), breakpoints_(memory),
-      report_site_(exception_report_site(memory))
+    : vcpu_(vcpu), memory_(memory), program_entry_(program_entry), program_steps_(program_steps),
+      breakpoints_(memory), boot_(boot)
 {
     if (!symbols_.add_file(boot_elf)) {
         std::fprintf(stderr,
@@ -109,7 +105,7 @@ bool StepNarrator::after_exit(Vcpu& vcpu)
     const Snapshot before = *before_;
     before_.reset();
     const bool sysret_returned =
-        sysret_target_ && planted_int3_hit(vcpu, memory_, report_site_, breakpoints_);
+        sysret_target_ && planted_int3_hit(vcpu, memory_, boot_, breakpoints_);
     remove_sysret_int3();
     if (vcpu.exit_reason() == KVM_EXIT_DEBUG || sysret_returned) {
         if (instruction_ && instruction_->mnemonic == "syscall") {

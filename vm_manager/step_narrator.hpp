@@ -31,10 +31,13 @@ namespace vmm {
 
 class StepNarrator : public Debugger {
   public:
-    // `boot_elf`: boot.asm's symbols and lines; `program`: the program's ELF
-    // file, for its function names. Either may be missing: then no names.
-    StepNarrator(Vcpu& vcpu, GuestMemory& memory, const std::string& boot_elf,
-                 const std::string& program, uint64_t program_steps);
+    // `boot`: where boot.asm is, and reports an int3's #BP; `program_entry`:
+    // where the boot ends. `boot_elf`: boot.asm's symbols and lines;
+    // `program`: the program's ELF file, for its function names. Either file
+    // may be missing: then no names.
+    StepNarrator(Vcpu& vcpu, GuestMemory& memory, const LoadedBootImage& boot,
+                 uint64_t program_entry, const std::string& boot_elf, const std::string& program,
+                 uint64_t program_steps);
     ~StepNarrator() override;
     StepNarrator(const StepNarrator&) = delete;
     StepNarrator& operator=(const StepNarrator&) = delete;
@@ -65,7 +68,7 @@ class StepNarrator : public Debugger {
     std::optional<Snapshot> before_; // the CPU before the instruction being stepped
     std::optional<Instruction> instruction_;
     Breakpoints breakpoints_; // the int3 a step over sysret runs to
-    const ExceptionReportSite report_site_;
+    const LoadedBootImage boot_;
     std::optional<uint64_t> sysret_target_; // where that int3 is
 };
 

@@ -99,3 +99,23 @@ def test_boot_elf_holds_the_bytes_of_boot_bin_at_the_same_address(tmp_path):
     boot_address = re.search(r"^BOOT_ADDRESS +equ +(0x[0-9A-Fa-f]+)", BOOT_ASM.read_text(),
                              flags=re.M).group(1)
     assert int(text_address, 16) == int(boot_address, 16)
+
+
+def test_step_follows_a_boot_image_made_for_another_address(kvm, tmp_path):
+    # The VMM loads boot.bin at whatever address its header names, within
+    # [0x4000, 0x10000): --step finds the program's entry, and boot.asm's
+    # report, where the image really is.
+    source = re.sub(r"^BOOT_ADDRESS +equ +0x[0-9A-Fa-f]+", "BOOT_ADDRESS equ 0x5000",
+                    BOOT_ASM.read_text(), count=1, flags=re.M)
+    (tmp_path / "boot.asm").write_text(source)
+    assembled = run(["nasm", "-f", "bin", "-o", tmp_path / "boot.bin", tmp_path / "boot.asm"],
+                    cwd=tmp_path)
+    assert assembled.returncode == 0, assembled.stderr
+
+    result = run([REFERENCE, "--step=5", "--boot", tmp_path / "boot.bin", LAB_APP], cwd=tmp_path)
+
+    entry = int(re.search(r"Entry point address: +(0x[0-9a-f]+)",
+                          run(["readelf", "-h", LAB_APP], cwd=tmp_path).stdout).group(1), 16)
+    assert narrated(result.stderr)[0][0] == 0x5000
+    assert f"boot.asm is done: the program starts at {entry:#x}" in result.stderr, result.stderr[-2000:]
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -16,6 +16,7 @@ namespace {
 using namespace vmm::layout;
 
 constexpr uint64_t kExceptionReport = kBootImage + 0x211;
+const vmm::LoadedBootImage kBoot{kBootImage, 0x4e6, kBootImage + 0x135, kExceptionReport};
 constexpr uint64_t kFrame = kBootImage - 7 * 8; // where boot.asm's stubs leave the frame
 constexpr uint64_t kGdt = kBootImage + 0x400;
 constexpr uint64_t kMain = 0x401030; // an instruction of the program
@@ -68,7 +69,7 @@ class Int3HitTest : public testing::Test {
     }
     std::optional<uint64_t> hit()
     {
-        return vmm::planted_int3_hit(vcpu, memory, {kExceptionReport, kBootImage}, breakpoints);
+        return vmm::planted_int3_hit(vcpu, memory, kBoot, breakpoints);
     }
 
     vmm::GuestMemory memory{8 * MiB};

@@ -128,7 +128,8 @@ int run_vm(const Options& options)
     //    from here on the VMM needs only a few system calls, forbid the others:
     //    a bug in a handler cannot become an arbitrary host call.
     RunControl control(vcpu, {options.max_exits, options.timeout_seconds});
-    const std::unique_ptr<Debugger> debugger = start_debugger(vcpu, memory, control, options);
+    const std::unique_ptr<Debugger> debugger =
+        start_debugger(vcpu, memory, boot, program, control, options);
     confine_vmm(options.seccomp);
 
     // 8. Run. KVM_RUN returns at each VM exit: handle it, then go round again.
