@@ -1,12 +1,12 @@
 #include "breakpoints.hpp"
 
+#include "opcodes.hpp"
+
 #include <cstring>
 
 namespace vmm {
 
 namespace {
-
-constexpr std::byte kInt3{0xCC};
 
 // DR7's LEN field: the number of bytes watched, 1, 2, 4 or 8 (SDM vol. 3A, 18.2.4).
 std::optional<uint64_t> length_bits(uint64_t length)
@@ -50,7 +50,7 @@ bool Breakpoints::insert_int3(uint64_t address)
     }
     if (!software_.contains(address)) {
         software_[address] = (*byte)[0];
-        (*byte)[0] = kInt3;
+        (*byte)[0] = std::byte{kInt3Opcode};
     }
     return true;
 }

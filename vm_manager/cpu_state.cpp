@@ -101,6 +101,11 @@ unsigned code_size(const kvm_sregs& sregs)
     return sregs.cs.db != 0 ? 32 : 16;
 }
 
+uint64_t code_address(const kvm_sregs& sregs, uint64_t rip)
+{
+    return code_size(sregs) == 64 ? rip : sregs.cs.base + rip;
+}
+
 unsigned ring(const kvm_sregs& sregs)
 {
     // The current privilege level is the DPL of the stack segment (Intel SDM

@@ -32,6 +32,12 @@ inline constexpr uint64_t kEferLma = 1u << 10;
 // How the CPU decodes instructions: 16, 32 or 64 bits.
 unsigned code_size(const kvm_sregs& sregs);
 
+// The linear address of the instruction at `rip`: CS's base plus RIP, but in
+// 64-bit code, where the CPU takes CS's base as 0 (Intel SDM vol. 3A, 3.4.4).
+// In real mode the base is CS * 16. Under the identity page tables, the
+// linear address is also the guest physical one.
+uint64_t code_address(const kvm_sregs& sregs, uint64_t rip);
+
 // The privilege level the CPU runs at: 0 (kernel) to 3 (user). Real mode has none: 0.
 unsigned ring(const kvm_sregs& sregs);
 

@@ -1,8 +1,10 @@
 #include "crash_report.hpp"
 
+#include "cpu_state.hpp"
 #include "exception_report.hpp"
 #include "guest_layout.hpp"
 #include "hex.hpp"
+#include "opcodes.hpp"
 
 #include <array>
 #include <cstdio>
@@ -22,9 +24,6 @@ struct Location {
     uint64_t rflags;
     uint64_t cs;
 };
-
-constexpr uint8_t kHlt = 0xf4;
-constexpr uint8_t kInt3 = 0xcc;
 
 std::string exception_name(uint64_t vector)
 {
@@ -189,9 +188,8 @@ std::string register_dump(const Vcpu& vcpu, const CrashContext& context, const L
          << "  CR0 " << hex(s.cr0) << "  CR2 " << hex(s.cr2) << " (last page-fault address)  CR3 "
          << hex(s.cr3) << "  CR4 " << hex(s.cr4) << "  EFER " << hex(s.efer) << "\n"
          << "  bytes at RIP:";
-    // Virtual == physical under the identity map; in real mode, add the CS base.
-    const uint64_t rip = (s.cr0 & 1) ? at.rip : s.cs.base + at.rip;
-    if (std::optional<std::span<std::byte>> code = context.memory.range(rip, 16)) {
+    if (std::optional<std::span<std::byte>> code =
+            context.memory.range(code_address(s, at.rip), 16)) {
         char byte_text[4];
         for (std::byte b : *code) {
             std::snprintf(byte_text, sizeof byte_text, " %02x", static_cast<unsigned>(b));
@@ -235,7 +233,7 @@ std::string hlt_in_program(uint64_t address, const kvm_regs& r, const CrashConte
     const std::optional<MemoryArea> area = area_of(context.map, address);
     const std::optional<std::span<std::byte>> byte = context.memory.range(address, 1);
     if (!area || area->kind != MemoryArea::Kind::kSegment || !byte ||
-        static_cast<uint8_t>((*byte)[0]) != kHlt) {
+        static_cast<uint8_t>((*byte)[0]) != kHltOpcode) {
         return "";
     }
     const auto result = static_cast<int64_t>(r.rax);
@@ -285,7 +283,7 @@ std::string describe(const Vcpu& vcpu, const CrashContext& context)
                   ", a breakpoint instruction, where no debugger had put one";
     }
     const std::optional<std::span<std::byte>> at_rip = context.memory.range(r.rip, 1);
-    const bool int3_at_rip = at_rip && static_cast<uint8_t>((*at_rip)[0]) == kInt3;
+    const bool int3_at_rip = at_rip && static_cast<uint8_t>((*at_rip)[0]) == kInt3Opcode;
     if (run.exit_reason == KVM_EXIT_INTERNAL_ERROR && int3_at_rip) {
         // KVM's emulator cannot run int3 outside real mode: it gives up on it.
         advice += "\nhint: the instruction is int3 (0xcc), a breakpoint instruction, where no "

@@ -1,5 +1,7 @@
 #include "single_step.hpp"
 
+#include "opcodes.hpp"
+
 namespace vmm {
 
 namespace {
@@ -23,13 +25,13 @@ bool is_rex(uint8_t b)
 StepKind step_kind(std::span<const std::byte> code)
 {
     const std::size_t opcode = is_rex(byte(code, 0)) ? 1 : 0;
-    if (opcode == 0 && byte(code, 0) == 0xf4) {
+    if (opcode == 0 && byte(code, 0) == kHltOpcode) {
         return StepKind::kHlt;
     }
-    if (byte(code, opcode) == 0x0f && byte(code, opcode + 1) == 0x05) {
+    if (byte(code, opcode) == kTwoByteEscape && byte(code, opcode + 1) == kSyscallOpcode) {
         return StepKind::kSyscall;
     }
-    if (byte(code, opcode) == 0x0f && byte(code, opcode + 1) == 0x07) {
+    if (byte(code, opcode) == kTwoByteEscape && byte(code, opcode + 1) == kSysretOpcode) {
         return StepKind::kSysret;
     }
     return StepKind::kPlain;

@@ -3,7 +3,6 @@
 #include "cpu_state.hpp"
 #include "hex.hpp"
 #include "int3_hit.hpp"
-#include "single_step.hpp"
 
 #include <cstddef>
 #include <vector>
@@ -71,7 +70,7 @@ void StepNarrator::before_run(Vcpu& vcpu)
         return;
     }
     before_ = Snapshot{vcpu.regs(), vcpu.sregs()};
-    const uint64_t rip = before_->sregs.cs.base + before_->regs.rip;
+    const uint64_t rip = code_address(before_->sregs, before_->regs.rip);
     const std::optional<std::span<std::byte>> bytes =
         memory_.range(rip, std::min<uint64_t>(kLongestInstruction,
                                               memory_.size() - std::min(rip, memory_.size())));
@@ -80,9 +79,9 @@ void StepNarrator::before_run(Vcpu& vcpu)
     // What KVM's single step cannot do alone (single_step.hpp): a `hlt` runs
     // without it, its exit ends the step; sysret runs to a temporary int3
     // where it returns.
-    const StepKind kind = bytes ? step_kind(*bytes) : StepKind::kPlain;
-    bool single_step = kind != StepKind::kHlt;
-    if (kind == StepKind::kSysret) {
+    step_kind_ = bytes ? step_kind(*bytes) : StepKind::kPlain;
+    bool single_step = step_kind_ != StepKind::kHlt;
+    if (step_kind_ == StepKind::kSysret) {
         sysret_target_ = sysret_target(*bytes, before_->regs);
         single_step = !breakpoints_.insert_int3(*sysret_target_);
     }
@@ -108,7 +107,7 @@ bool StepNarrator::after_exit(Vcpu& vcpu)
         sysret_target_ && planted_int3_hit(vcpu, memory_, boot_, breakpoints_);
     remove_sysret_int3();
     if (vcpu.exit_reason() == KVM_EXIT_DEBUG || sysret_returned) {
-        if (instruction_ && instruction_->mnemonic == "syscall") {
+        if (step_kind_ == StepKind::kSyscall) {
             forget_step_flag_in_r11(vcpu, before.regs.rflags);
         }
         tell_instruction(before);
@@ -144,7 +143,7 @@ void StepNarrator::count_step(uint64_t next_rip)
 
 void StepNarrator::tell_instruction(const Snapshot& before)
 {
-    const uint64_t rip = before.sregs.cs.base + before.regs.rip;
+    const uint64_t rip = code_address(before.sregs, before.regs.rip);
     std::string line = "  " + pad(hex(rip), 10);
     line += pad(instruction_ ? instruction_->text : "(not an instruction)", 34);
     if (const std::optional<SourceLine> source = symbols_.line(rip)) {

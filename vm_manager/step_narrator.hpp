@@ -15,12 +15,13 @@
 // always: the trace on standard output is the same.
 #pragma once
 
+#include "boot_image.hpp"
 #include "breakpoints.hpp"
 #include "disassembler.hpp"
 #include "elf_symbols.hpp"
-#include "exception_report.hpp"
 #include "guest_memory.hpp"
 #include "kvm.hpp"
+#include "single_step.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -67,7 +68,8 @@ class StepNarrator : public Debugger {
     bool stepping_ = true;
     std::optional<Snapshot> before_; // the CPU before the instruction being stepped
     std::optional<Instruction> instruction_;
-    Breakpoints breakpoints_; // the int3 a step over sysret runs to
+    StepKind step_kind_ = StepKind::kPlain; // of the instruction being stepped
+    Breakpoints breakpoints_;               // the int3 a step over sysret runs to
     const LoadedBootImage boot_;
     std::optional<uint64_t> sysret_target_; // where that int3 is
 };
