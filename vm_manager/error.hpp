@@ -3,16 +3,25 @@
 #pragma once
 
 #include <cerrno>
+#include <csignal>
 #include <stdexcept>
 #include <string>
 
 namespace vmm {
 
 // Exit statuses of vm_manager, apart from the guest's own exit status.
-inline constexpr int kExitUsage = 2;         // bad command line
-inline constexpr int kExitStopped = 124;     // --timeout or --max-exits stopped the guest
-inline constexpr int kExitFailed = 125;      // the guest crashed or the VMM failed
-inline constexpr int kExitInterrupted = 130; // Ctrl-C (128 + SIGINT, as shells report it)
+inline constexpr int kExitUsage = 2;     // bad command line
+inline constexpr int kExitStopped = 124; // --timeout or --max-exits stopped the guest
+inline constexpr int kExitFailed = 125;  // the guest crashed or the VMM failed
+
+// A run stopped by a signal exits as a shell reports a process that signal
+// killed: 128 + its number.
+constexpr int exit_status_of_signal(int signal_number)
+{
+    return 128 + signal_number;
+}
+inline constexpr int kExitInterrupted = exit_status_of_signal(SIGINT); // Ctrl-C: 130
+inline constexpr int kExitKilled = exit_status_of_signal(SIGKILL);     // killed from gdb: 137
 
 // Something went wrong; what() says what happened and what to do about it.
 class VmmError : public std::runtime_error {

@@ -11,8 +11,8 @@
 // usual, so the program does the same with gdb attached.
 #pragma once
 
+#include "boot_image.hpp"
 #include "breakpoints.hpp"
-#include "exception_report.hpp"
 #include "gdb_connection.hpp"
 #include "gdb_registers.hpp"
 #include "guest_memory.hpp"

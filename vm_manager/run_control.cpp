@@ -42,7 +42,7 @@ void set_timer(double seconds)
         throw RunStopped("stopped by Ctrl-C" + counted, kExitInterrupted);
     default:
         throw RunStopped(std::string("stopped by SIG") + sigabbrev_np(stop_signal) + counted,
-                         128 + stop_signal);
+                         exit_status_of_signal(stop_signal));
     }
 }
 
