@@ -78,7 +78,9 @@ class Vcpu {
     // them as KVM_EXIT_DEBUG.
     void set_guest_debug(const kvm_guest_debug& debug);
 
-    // The vCPU's fd, for a VMM that makes its own ioctls (KVM_GET_REGS, ...).
+    // The vCPU's fd. The engine needs none of it; a manager.cpp may make its
+    // own ioctls, as a VMM without KVM_CAP_SYNC_REGS does (KVM_GET_REGS and
+    // KVM_SET_REGS at every exit).
     int fd() const { return fd_.get(); }
     void set_cpuid(const CpuidTable& table);
 

@@ -34,8 +34,6 @@ class WriteLimits {
     // After a write took a file from `size_before` to `size_after` bytes.
     void charge(uint64_t size_before, uint64_t size_after);
 
-    uint64_t used() const { return used_; }
-
   private:
     uint64_t quota_;
     uint64_t used_ = 0;
