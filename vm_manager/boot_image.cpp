@@ -49,7 +49,8 @@ LoadedBootImage load_boot_image(GuestMemory& memory, std::span<const std::byte> 
 
 LoadedBootImage load_boot_image_file(GuestMemory& memory, const std::string& path)
 {
-    const std::vector<std::byte> image = read_host_file(path, "boot image", memory.size());
+    const std::vector<std::byte> image =
+        read_host_file(path, "boot image", memory.size(), guest_memory_limit(memory.size()));
     try {
         return load_boot_image(memory, image);
     } catch (const VmmError& error) {

@@ -103,7 +103,8 @@ LoadedProgram load_elf(GuestMemory& memory, std::span<const std::byte> file, uin
 
 LoadedProgram load_elf_file(GuestMemory& memory, const std::string& path)
 {
-    const std::vector<std::byte> file = read_host_file(path, "program", memory.size());
+    const std::vector<std::byte> file =
+        read_host_file(path, "program", memory.size(), guest_memory_limit(memory.size()));
     try {
         return load_elf(memory, file, layout::kProgramLowest,
                         memory.size() - layout::kStackReserve);

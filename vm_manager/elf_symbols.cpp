@@ -214,7 +214,8 @@ bool ElfSymbols::add_file(const std::string& path)
     try {
         // Symbols only: an ELF file larger than this is not worth reading for them.
         constexpr uint64_t kMaxSymbolFile = 64 << 20;
-        const std::vector<std::byte> file = read_host_file(path, "ELF file", kMaxSymbolFile);
+        const std::vector<std::byte> file = read_host_file(
+            path, "ELF file", kMaxSymbolFile, "the 64 MiB read for an ELF file's symbols");
         return add(file);
     } catch (const std::exception&) {
         return false;

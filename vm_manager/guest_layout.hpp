@@ -43,7 +43,10 @@ inline constexpr uint16_t kExceptionPort = 0xE0;
 
 // The boot image is assembled for this address (`org` in boot.asm), which is
 // also the top of the exception stack. It must lie in [kBootImageLowest,
-// kBootImageEnd): below 64 KiB, the reach of real mode with CS = 0.
+// kBootImageEnd): below 64 KiB, the reach of real mode with CS = 0, and high
+// enough that the exception stack below it, from kExceptionStack up, keeps
+// 12 KiB at least, for the frames the CPU pushes there (an exception while
+// boot.asm reports another, a double fault, nests a second one).
 inline constexpr uint64_t kBootImage = 0x8000;
 inline constexpr uint64_t kBootImageLowest = 0x4000;
 inline constexpr uint64_t kBootImageEnd = 0x10000;

@@ -1,6 +1,7 @@
 #include "guest_memory.hpp"
 
 #include "error.hpp"
+#include "guest_layout.hpp"
 #include "hex.hpp"
 
 #include <sys/mman.h>
@@ -8,6 +9,12 @@
 #include <cstring>
 
 namespace vmm {
+
+std::string guest_memory_limit(uint64_t size)
+{
+    return "the guest's memory holds (" + std::to_string(size) + " bytes)" +
+           (size < layout::kMaxMemorySize ? "; a larger --mem, up to 1 GiB, may help" : "");
+}
 
 GuestMemory::GuestMemory(uint64_t size) : size_(size)
 {
@@ -50,8 +57,7 @@ std::span<std::byte> GuestMemory::checked_range(uint64_t address, uint64_t lengt
     std::optional<std::span<std::byte>> bytes = range(address, length);
     if (!bytes) {
         throw VmmError(std::string(what) + " (" + hex(address) + ", " + hex(length) +
-                       " bytes) does not fit in guest memory of " + hex(size_) +
-                       " bytes; a larger --mem may help");
+                       " bytes) does not fit: " + guest_memory_limit(size_));
     }
     return *bytes;
 }

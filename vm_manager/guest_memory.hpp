@@ -17,8 +17,14 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 
 namespace vmm {
+
+// What a message says of guest memory of `size` bytes, too small for
+// something: "the guest's memory holds (N bytes)", and while --mem can give
+// it more, "; a larger --mem, up to 1 GiB, may help".
+std::string guest_memory_limit(uint64_t size);
 
 class GuestMemory {
   public:

@@ -1,7 +1,6 @@
 #include "host_file.hpp"
 
 #include "error.hpp"
-#include "guest_layout.hpp"
 #include "unique_fd.hpp"
 
 #include <fcntl.h>
@@ -10,7 +9,8 @@
 
 namespace vmm {
 
-std::vector<std::byte> read_host_file(const std::string& path, const char* what, uint64_t max_size)
+std::vector<std::byte> read_host_file(const std::string& path, const char* what, uint64_t max_size,
+                                      const std::string& limit)
 {
     const std::string call = std::string("reading the ") + what + " " + path;
     // O_NONBLOCK: opening a FIFO waits for a writer, maybe forever, without it.
@@ -25,10 +25,7 @@ std::vector<std::byte> read_host_file(const std::string& path, const char* what,
     }
     const auto size = static_cast<uint64_t>(info.st_size);
     if (size > max_size) {
-        throw VmmError(call + ": it is " + std::to_string(size) +
-                       " bytes, more than the guest's memory holds (" + std::to_string(max_size) +
-                       " bytes)" +
-                       (size <= layout::kMaxMemorySize ? "; a larger --mem may help" : ""));
+        throw VmmError(call + ": it is " + std::to_string(size) + " bytes, more than " + limit);
     }
     std::vector<std::byte> bytes(static_cast<std::size_t>(info.st_size));
     std::size_t done = 0;

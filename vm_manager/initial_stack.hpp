@@ -29,11 +29,11 @@ struct ProgramStart {
     std::array<uint8_t, 16> random_bytes; // AT_RANDOM
 };
 
-// Builds the stack so that it ends at stack_top and returns the initial RSP
-// (16-byte aligned, pointing at argc).
 // 16 bytes from the host's random source, for AT_RANDOM.
 std::array<uint8_t, 16> host_random_bytes();
 
+// Builds the stack so that it ends at stack_top and returns the initial RSP
+// (16-byte aligned, pointing at argc).
 uint64_t build_initial_stack(GuestMemory& memory, uint64_t stack_top, const LoadedProgram& program,
                              const ProgramStart& start);
 

@@ -26,7 +26,9 @@ struct RunLimits {
 inline constexpr double kMinTimeoutSeconds = 0.001;
 inline constexpr double kMaxTimeoutSeconds = 9223372036.0; // 2^63 ns
 
-// Thrown when the run was stopped; carries status 124, 130 or 143.
+// Thrown when the run was stopped; carries its exit status (error.hpp): 124
+// for --timeout and --max-exits, 130 for Ctrl-C, 143 for SIGTERM, 137 when
+// gdb killed it.
 class RunStopped : public VmmError {
   public:
     using VmmError::VmmError;

@@ -1,4 +1,4 @@
-// trace.hpp: the trace lines the reference VMM prints, one per handled system call.
+// trace.hpp: the trace lines a VMM prints, one per handled system call.
 //
 // The formats are part of the lab: the grader compares a student's trace with
 // the reference's line by line. They are (the statement, Step 2, lists them):

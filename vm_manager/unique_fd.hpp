@@ -33,6 +33,8 @@ class UniqueFd {
         }
         fd_ = fd;
     }
+    // Gives the fd up, open: it is no longer closed here.
+    int release() { return std::exchange(fd_, -1); }
 
   private:
     int fd_ = -1;

@@ -10,10 +10,10 @@
 //     quota is used up, and one that would cross it is cut short first.
 // The quota counts what the guest's writes add to the size of files: bytes
 // written past the end, and the hole a write leaves before them. An ftruncate
-// that lengthens a file to L bytes is the same as writing its L - size new
-// bytes, all or nothing. Nothing is given back when a file shrinks or is
-// deleted: simpler than a file system's quota, and still a bound on the disk
-// a run can fill.
+// that lengthens a file to L bytes counts as writing its L - size new bytes,
+// all or nothing (GuestFiles::truncate). Nothing is given back when a file
+// shrinks or is deleted: simpler than a file system's quota, and still a
+// bound on the disk a run can fill.
 #pragma once
 
 #include <cstdint>

@@ -143,4 +143,4 @@ def test_a_program_larger_than_guest_memory_suggests_mem(kvm, tmp_path):
     result = run([REFERENCE, "--boot", BOOT, big], cwd=tmp_path, timeout=SET_UP_TIMEOUT)
 
     assert result.returncode == 125
-    assert "a larger --mem may help" in result.stderr
+    assert "a larger --mem, up to 1 GiB, may help" in result.stderr

@@ -143,7 +143,7 @@ TEST(BootImageDriftTest, RealBootBinMatchesBootHeader)
 {
     const std::filesystem::path path = built_file("vm_src/boot.bin");
     ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: run make all";
-    const std::vector<std::byte> image = vmm::read_host_file(path, "boot image", 1 << 20);
+    const std::vector<std::byte> image = vmm::read_host_file(path, "boot image", 1 << 20, "1 MiB");
     ASSERT_GE(image.size(), sizeof(BootHeader));
     EXPECT_EQ(offsetof(BootHeader, signature), 8u);
     EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(image.data()) + 8, 8), "SCRATCHV");

@@ -300,7 +300,7 @@ TEST(ElfLoaderRealAppTest, LoadsTheBuiltAppAtItsEntryPoint)
 {
     const std::filesystem::path app = built_file("vm_src/app");
     ASSERT_TRUE(std::filesystem::exists(app)) << app << " is missing: run make all";
-    const std::vector<std::byte> file = vmm::read_host_file(app, "program", 1 << 20);
+    const std::vector<std::byte> file = vmm::read_host_file(app, "program", 1 << 20, "1 MiB");
     Elf64_Ehdr header;
     ASSERT_GE(file.size(), sizeof header);
     std::memcpy(&header, file.data(), sizeof header);

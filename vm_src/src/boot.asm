@@ -19,7 +19,8 @@
 ;
 ; References: Intel SDM vol. 3A, 9.9 "Mode switching" and 9.8.5 "Initializing
 ; IA-32e mode"; vol. 2B, SYSCALL and SYSRET; AMD APM vol. 2, 6.1 "SYSCALL and
-; SYSRET". Selectors follow Linux's GDT layout (arch/x86/include/asm/segment.h).
+; SYSRET". Selectors follow Linux's GDT layout (arch/x86/include/asm/segment.h),
+; except the TSS's: 0x38 here, the next free slot; Linux's is 0x40.
 
 BOOT_ADDRESS    equ 0x8000          ; below 64 KiB, so real mode reaches it with CS = 0
 
@@ -163,7 +164,9 @@ start64:
     wrmsr
 
     ; How syscall_entry goes back to the program depends on the ring the VMM
-    ; chose (it tells us in the header): decide once, here.
+    ; chose (it tells us in the header): decide once, here. One syscall_entry
+    ; for both rings, returning through memory: the header names its single
+    ; `hlt`, the only one the VMM takes for a system call.
     mov qword [syscall_return], return_to_ring3
     cmp qword [user_mode], 0
     jne .return_chosen
@@ -286,7 +289,10 @@ idt_pointer:
     dq idt
 
 ; The 64-bit TSS (SDM vol. 3A, 8.7, figure 8-11) holds no task state any more,
-; only stack pointers: RSP0 for entering ring 0 from ring 3, and the IST stacks.
+; only stack pointers: RSP0 for entering ring 0 from ring 3 through a gate
+; without an IST entry, and the IST stacks. Every gate here names IST1, and
+; `syscall` switches no stack, so RSP0 is never used: it holds the exception
+; stack too, so that a gate added without IST would still find a stack.
     align 16
 tss:
     dd 0
