@@ -48,7 +48,7 @@ struct Guest {
     vmm::Trace& trace;
     vmm::LinuxCalls& other_calls;
 };
-std::optional<int> handle_syscall(vmm::Vcpu& vcpu, Guest guest);
+std::optional<int> handle_syscall(vmm::Vcpu& vcpu, Guest& guest);
 
 namespace {
 
@@ -157,6 +157,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         vmm::UserMemory user_memory(*memory, vcpu);
         vmm::LinuxCalls other_calls(*memory, user_memory, files, trace,
                                     {vmm::layout::kStartupPml4, vmm::layout::kPageTables}, program);
+        Guest guest{user_memory, files, trace, other_calls};
         for (int fd = 0; fd < 3; ++fd) {
             files.close(fd);
             if (files.add(vmm::UniqueFd(::fcntl(dev_null, F_DUPFD_CLOEXEC, 0))) != fd) {
@@ -183,8 +184,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             const kvm_sregs sregs_before = vcpu.sregs();
             run.kvm_dirty_regs = 0;
 
-            const std::optional<int> exit_status =
-                handle_syscall(vcpu, {user_memory, files, trace, other_calls});
+            const std::optional<int> exit_status = handle_syscall(vcpu, guest);
 
             if (exit_status) {
                 if ((before.rax != SYS_exit && before.rax != SYS_exit_group) ||

@@ -15,7 +15,7 @@
 
 #include "vmm.hpp"
 
-#include <asm/prctl.h>
+#include <asm/prctl.h> // ARCH_SET_FS, for arch_prctl (Step 2)
 #include <linux/limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -36,7 +36,7 @@ struct Guest {
 };
 
 int run_vm(const Options& options);
-std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest);
+std::optional<int> handle_syscall(Vcpu& vcpu, Guest& guest);
 int64_t sys_open(Guest& guest, uint64_t path_address, uint64_t flags, uint64_t mode);
 int64_t sys_write(Guest& guest, uint64_t fd, uint64_t buffer, uint64_t count);
 int64_t sys_close(Guest& guest, uint64_t fd);
@@ -103,18 +103,21 @@ int run_vm(const Options& options)
     vcpu.set_cpuid(*kvm.supported_cpuid());
     vcpu.start_in_real_mode(boot.address);
 
-    // 6. What the system calls need: guest memory as the program sees it
-    //    (what its page tables let it use: every guest pointer is checked
-    //    there), the guest's files and the trace.
+    // 6. What the system calls need, in the Guest that handle_syscall() works
+    //    with: guest memory as the program sees it (what its page tables let
+    //    it use: every guest pointer is checked there), its files, the trace.
     UserMemory user_memory(memory, vcpu);
     GuestFiles files(options.workdir, options.disk_quota);
     Trace trace(options.trace_file);
+    // Unused until run_vm() calls handle_syscall() (Step 2): the compiler is told.
+    [[maybe_unused]] Guest guest{user_memory, files, trace};
 
     // 7. What may stop the run (Ctrl-C, --timeout, --max-exits), and --gdb or
     //    --step, a debugger that sees each exit before this loop. Then, since
     //    from here on the VMM needs only a few system calls, forbid the others:
     //    a bug in a handler cannot become an arbitrary host call.
     RunControl control(vcpu, {options.max_exits, options.timeout_seconds});
+    // Not used below, but alive for the whole run: vcpu.run() hands it every exit.
     const std::unique_ptr<Debugger> debugger =
         start_debugger(vcpu, memory, boot, program, control, options);
     confine_vmm(options.seccomp);
@@ -130,8 +133,9 @@ int run_vm(const Options& options)
             // The guest executed `hlt`: boot.asm's syscall entry does, once for
             // each system call of the program. Any other `hlt` is a crash.
             check_system_call(vcpu, crash);
-            // TODO(step 2): handle the system call with handle_syscall()
-            // instead, and return the exit status it gives when the program exits.
+            // TODO(step 2): handle the system call with handle_syscall(vcpu,
+            // guest) instead, and return the exit status it gives when the
+            // program exits.
             std::puts("KVM_EXIT_HLT");
             break; // resume the vCPU after the `hlt`
         case KVM_EXIT_INTR:
@@ -143,7 +147,7 @@ int run_vm(const Options& options)
 }
 
 // One system call. Returns the program's exit status if the call ended it.
-std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
+std::optional<int> handle_syscall(Vcpu& vcpu, Guest& guest)
 {
     // The Linux x86-64 system call convention: the call number in RAX; the
     // arguments in RDI, RSI, RDX, R10, R8, R9 (R10, not RCX as in a function
@@ -152,11 +156,12 @@ std::optional<int> handle_syscall(Vcpu& vcpu, Guest guest)
     kvm_regs& regs = vcpu.regs();
     // TODO(step 2): call the sys_ function for the number in regs.rax with
     // its arguments. For the call that ends the program (SYS_exit_group,
-    // or SYS_exit), print the EXIT line and return the status. For now
-    // every call is "undefined". The first, arch_prctl, cannot stay so:
-    // when it fails, musl's start-up stops the program with a hlt. The
-    // statement (Step 2, "Start here") says what a VMM may do with it and
-    // with set_tid_address.
+    // or SYS_exit), print the EXIT line and return the status. As handed
+    // out, run_vm() does not call this function; once it does (its TODO),
+    // every call is "undefined" until handled here. The first, arch_prctl,
+    // cannot stay so: when it fails, musl's start-up stops the program
+    // with a hlt. The statement (Step 2, "Start here") says what a VMM may
+    // do with it and with set_tid_address.
     guest.trace.undefined(regs.rax);
     regs.rax = static_cast<uint64_t>(-ENOSYS);
     vcpu.mark_regs_dirty(); // KVM loads the new RAX when the vCPU resumes

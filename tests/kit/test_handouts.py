@@ -89,8 +89,8 @@ def test_step_2_first_run_is_what_the_statement_shows(tmp_path):
     assert len(quoted) == 1, "the statement no longer shows Step 2's first run"
     source = (KIT / "lab2" / "vm_manager" / "manager.cpp").read_text()
     vmm = build_vmm(edited(source, [(FIRST_TODO, "if (std::optional<int> status = "
-                                     "handle_syscall(vcpu, {user_memory, files, trace})) "
-                                     "{ return *status; }")]), tmp_path)
+                                     "handle_syscall(vcpu, guest)) { return *status; }")]),
+                    tmp_path)
     result = subprocess.run([vmm, "--boot", BOOT, LAB_APP], cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     expected, actual = quoted[0].splitlines(), result.stdout.splitlines()
