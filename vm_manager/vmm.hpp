@@ -1,11 +1,17 @@
 // vmm.hpp: the VMM engine, everything a lab's manager.cpp uses.
 //
-// The engine is layered; each layer uses only the ones above it:
-//   error.hpp, unique_fd.hpp   exceptions; RAII for fds and mappings; hex.hpp for messages
+// The engine is layered; each module uses only the ones above it (a test,
+// tests/kit/test_engine_map.py, checks it against the includes):
+//   error.hpp                  exceptions, and vm_manager's exit statuses
+//   unique_fd.hpp              RAII for fds and mappings
+//   hex.hpp                    numbers in hex, for messages
 //   syscall_names.hpp          the names of Linux's system calls, for messages
-//   kvm.hpp                    the KVM objects: Kvm, Vm, Vcpu
-//   guest_memory.hpp           GuestMemory: every guest address is checked here
+//   opcodes.hpp                the instructions the VMM recognizes by their bytes
+//   cpu_state.hpp              the CPU's control bits and modes, by name
 //   guest_layout.hpp           where things live in guest physical memory
+//   host_file.hpp              reading the VMM's input files
+//   guest_memory.hpp           GuestMemory: every guest address is checked here
+//   kvm.hpp                    the KVM objects: Kvm, Vm, Vcpu
 //   boot_image.hpp             loading boot.bin and filling in its header
 //   elf_loader.hpp             loading the static program
 //   page_tables.hpp            the identity page tables, with each page's access
@@ -18,19 +24,30 @@
 //   guest_files.hpp            the guest's file descriptors
 //   trace.hpp                  the trace lines of handled system calls
 //   program_memory.hpp         brk and mmap: the program's memory beyond its segments
+//   linux_call.hpp             what a handler of the calls beyond the lab's works with
+//   file_calls.hpp             those calls on open files
+//   path_calls.hpp             ... on names
+//   memory_calls.hpp           ... on memory (program_memory.hpp)
+//   process_calls.hpp          ... on time, identity, limits, signals
 //   linux_calls.hpp            the system calls beyond the lab's, for real programs
 //   ring_mode.hpp              ring 3 or ring 0 for the program
 //   run_control.hpp            Ctrl-C, --timeout, --max-exits
+//   command_line.hpp           vm_manager's options
 //   exception_report.hpp       boot.asm's report of a guest exception, and when it is believed
-//   debugger.hpp               --gdb (gdb_stub.hpp) and --step (step_narrator.hpp), with
-//                              breakpoints.hpp, int3_hit.hpp (an int3 hit, on each KVM),
-//                              exception_return.hpp (iretq, done by the VMM) and
-//                              single_step.hpp (steps over hlt, syscall and sysret)
+//   exception_return.hpp       iretq, done by the VMM
+//   breakpoints.hpp            a debugger's int3s and debug registers
+//   int3_hit.hpp               an int3 hit, on each KVM
+//   single_step.hpp            steps over hlt, syscall and sysret
+//   gdb_connection.hpp         gdb's remote protocol, on a TCP connection
+//   gdb_registers.hpp          the registers as gdb reads and writes them
+//   gdb_stub.hpp               --gdb
+//   disassembler.hpp           instructions decoded by Capstone, for --step
+//   elf_symbols.hpp            the names and boot.asm lines of addresses, for --step
+//   step_narrator.hpp          --step
+//   debugger.hpp               --gdb or --step, as the options say
 //   confinement.hpp            the seccomp filter of the VMM itself
 //   crash_report.hpp           explaining a crashed guest
-//   command_line.hpp           vm_manager's options
 //   standard_streams.hpp       fds 0-2 open, SIGPIPE and SIGXFSZ ignored, before anything
-//   host_file.hpp              reading the VMM's input files
 #pragma once
 
 #include "boot_image.hpp"
