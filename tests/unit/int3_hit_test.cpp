@@ -6,6 +6,7 @@
 #include "exception_return.hpp"
 #include "guest_layout.hpp"
 #include "int3_hit.hpp"
+#include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,8 +16,8 @@ namespace {
 
 using namespace vmm::layout;
 
-constexpr uint64_t kExceptionReport = kBootImage + 0x211;
-const vmm::LoadedBootImage kBoot{kBootImage, 0x4e6, kBootImage + 0x135, kExceptionReport};
+const vmm::LoadedBootImage& kBoot = kLabBootImage;
+const uint64_t kExceptionReport = kLabBootImage.exception_report;
 constexpr uint64_t kFrame = kBootImage - 7 * 8; // where boot.asm's stubs leave the frame
 constexpr uint64_t kGdt = kBootImage + 0x400;
 constexpr uint64_t kMain = 0x401030; // an instruction of the program

@@ -21,20 +21,7 @@ using vmm::kPtePresent;
 using vmm::kPteUser;
 using vmm::kPteWritable;
 
-const vmm::LoadedBootImage kBoot{kBootImage, 0x4e6, kBootImage + 0x135, kBootImage + 0x211};
-
-// The lab program's segments, as musl-gcc -static links it.
-vmm::LoadedProgram lab_program()
-{
-    return {0x40107c,
-            0x400040,
-            56,
-            4,
-            {{0x400000, 0x190, PF_R},
-             {0x401000, 0xa9c, PF_R | PF_X},
-             {0x402000, 0x70, PF_R},
-             {0x403fd0, 0x2b0, PF_R | PF_W}}};
-}
+const vmm::LoadedBootImage& kBoot = kLabBootImage;
 
 uint64_t entry(GuestMemory& memory, uint64_t table, uint64_t index)
 {

@@ -4,6 +4,7 @@
 #include "guest_layout.hpp"
 #include "page_tables.hpp"
 #include "program_memory.hpp"
+#include "test_support.hpp"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -20,20 +21,7 @@ namespace {
 
 using namespace vmm::layout;
 
-const vmm::LoadedBootImage kBoot{kBootImage, 0x4e6, kBootImage + 0x135, kBootImage + 0x211};
-
-// The lab program's segments: the break starts at 0x405000, the stack at 8 MiB - 256 KiB.
-vmm::LoadedProgram lab_program()
-{
-    return {0x40107c,
-            0x400040,
-            56,
-            4,
-            {{0x400000, 0x190, PF_R},
-             {0x401000, 0xa9c, PF_R | PF_X},
-             {0x402000, 0x70, PF_R},
-             {0x403fd0, 0x2b0, PF_R | PF_W}}};
-}
+const vmm::LoadedBootImage& kBoot = kLabBootImage;
 constexpr uint64_t kBreakStart = 0x405000;
 constexpr uint64_t kStackStart = 8 * MiB - kStackReserve;
 
