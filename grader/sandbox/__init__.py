@@ -187,7 +187,7 @@ def bwrap_problem(runner):
     """Why a bubblewrap sandbox cannot run here, or None when it can."""
     if shutil.which("bwrap") is None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
-    probe = Sandbox("bwrap", Path(runner), users.claim() if os.geteuid() == 0 else None)
+    probe = Sandbox("bwrap", Path(runner), users.own())
     try:
         outcome = probe.run(["/bin/true"], mounts=[], cwd="/", limits=Limits(seconds=20))
     except SandboxError as error:
@@ -202,7 +202,7 @@ def choose(kind, runner):
     """The sandbox to use. kind: "bwrap" (required), "none", or "auto" (bwrap if it
     works here, else none). Returns (Sandbox, note or None)."""
     runner = Path(runner)
-    own_users = users.claim() if os.geteuid() == 0 else None
+    own_users = users.own()
     if kind == "none":
         sandbox = Sandbox("none", runner, own_users)
         note = "runs are not sandboxed (sandbox: none)"

@@ -20,6 +20,7 @@ from grader import BUILD
 FIRST_UID = 200_000
 BLOCK = 16  # commands a grading process runs at once, at most (its runs, side by side)
 BLOCKS = 1_000
+UIDS = BLOCK * BLOCKS  # the grader's uids: FIRST_UID and the UIDS - 1 after it
 # Uids are the machine's, so their locks are too: in a fixed directory, never
 # one that follows $TMPDIR (two graders with different TMPDIRs would share uids).
 LOCKS = Path("/run/lock" if os.access("/run/lock", os.W_OK) else "/tmp") / "scratchvm-grader-uids"
@@ -59,6 +60,30 @@ class Users:
 
 
 _claimed = {}
+
+
+def _mapped(map_file, first, count):
+    """Whether ids [first, first + count) all exist in this user namespace
+    (/proc/self/uid_map: inside, outside, length)."""
+    try:
+        lines = Path(map_file).read_text().splitlines()
+        ranges = [tuple(map(int, line.split())) for line in lines]
+    except (OSError, ValueError):
+        return False
+    return any(inside <= first and first + count <= inside + length
+               for inside, _, length in ranges)
+
+
+def own():
+    """This process's Users where it may become other users: as root, with the
+    grader's uids there (a user namespace that maps root alone, as some
+    container runners make, has none). Otherwise None: commands run as the
+    grader's own uid."""
+    if os.geteuid() != 0:
+        return None
+    if not all(_mapped(f"/proc/self/{ids}_map", FIRST_UID, UIDS) for ids in ("uid", "gid")):
+        return None
+    return claim()
 
 
 def claim():

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from grader import sandbox
-from grader.sandbox import Limits, Mount
+from grader.sandbox import Limits, Mount, users
 from grader.tests.conftest import KIT, fresh
 
 LIMITS = Limits(seconds=5, output=1 << 20, processes=16, scratch=1 << 20)
@@ -238,3 +238,16 @@ def test_not_as_root_the_limits_hold_too(runner, tmp_path):
     assert seen["peak"] == 16 and seen["stopped"]
     assert seen["full"] == ["/run/work"]
     assert not left_running()
+
+
+def test_the_graders_uids_are_used_only_where_they_exist(tmp_path):
+    """Root in a user namespace that maps root alone (as some container runners
+    make) has no other uid to run commands as: the grader then does not try."""
+    everything = tmp_path / "everything"
+    everything.write_text("         0          0 4294967295\n")
+    root_alone = tmp_path / "root_alone"
+    root_alone.write_text("         0          0          1\n")
+
+    assert users._mapped(everything, users.FIRST_UID, users.UIDS)
+    assert not users._mapped(root_alone, users.FIRST_UID, users.UIDS)
+    assert not users._mapped(tmp_path / "missing", users.FIRST_UID, users.UIDS)
