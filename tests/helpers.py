@@ -106,6 +106,22 @@ def files_in(directory):
             if p.is_file() and not p.name.startswith(".strace")}
 
 
+def run_natively_and_in_reference(program, args, tmp_path):
+    """`program` run natively under strace and under the reference VMM, each
+    in a fresh directory of its own: (native, vm) CompletedProcesses, the
+    trace lines strace's log stands for and those the VMM printed, and the
+    files each run left."""
+    native_dir, vm_dir = tmp_path / "native", tmp_path / "vm"
+    native_dir.mkdir()
+    vm_dir.mkdir()
+    log, native = native_run(program, args, native_dir)
+    vm = run([REFERENCE, "--trace", ".trace", program, *args], cwd=vm_dir)
+    trace = (vm_dir / ".trace").read_text().splitlines()
+    (vm_dir / ".trace").unlink()
+    return (native, vm, native_strace.trace_lines(log), trace, files_in(native_dir),
+            files_in(vm_dir))
+
+
 def tree(directory):
     """{path: (kind, mode, contents or target)} of everything under `directory`."""
     found = {}

@@ -1,25 +1,14 @@
 """Programs other than the lab's run under the reference VMM as they do natively."""
 import pytest
 
-from helpers import REFERENCE, files_in, native_run, native_strace, run, without_buffer_addresses
-
-
-def run_both(program, args, tmp_path):
-    native_dir, vm_dir = tmp_path / "native", tmp_path / "vm"
-    native_dir.mkdir()
-    vm_dir.mkdir()
-    log, native = native_run(program, args, native_dir)
-    vm = run([REFERENCE, "--trace", ".trace", program, *args], cwd=vm_dir)
-    trace = (vm_dir / ".trace").read_text().splitlines()
-    (vm_dir / ".trace").unlink()
-    return native, vm, native_strace.trace_lines(log), trace, files_in(native_dir), files_in(vm_dir)
+from helpers import run_natively_and_in_reference, without_buffer_addresses
 
 
 def test_someone_elses_program_behaves_as_natively(kvm, build_program, tmp_path):
     program = build_program("copy_args")
     args = ["out.txt", "first line", "--not-an-option", "ünïcödé"]
 
-    native, vm, expected, trace, native_files, vm_files = run_both(program, args, tmp_path)
+    native, vm, expected, trace, native_files, vm_files = run_natively_and_in_reference(program, args, tmp_path)
 
     assert native.returncode == 1 + len(args)  # the program checked its own calls
     assert vm.returncode == native.returncode, vm.stderr
@@ -30,7 +19,7 @@ def test_someone_elses_program_behaves_as_natively(kvm, build_program, tmp_path)
 
 @pytest.mark.parametrize("status", [0, 1, 42, 255])
 def test_vmm_exits_with_the_programs_status(kvm, build_program, tmp_path, status):
-    native, vm, _, trace, _, _ = run_both(build_program("exit_status"), [str(status)],
+    native, vm, _, trace, _, _ = run_natively_and_in_reference(build_program("exit_status"), [str(status)],
                                               tmp_path)
 
     assert native.returncode == status

@@ -4,11 +4,11 @@ standard output and exit status. That is what a student compares their own
 VMM's runs with, so each sample must hold it. They are not the grader's
 hidden programs, and differ from them."""
 import re
-import shlex
 
 import pytest
 
-from helpers import (KIT, REFERENCE, files_in, native_run, native_strace, run,
+from grader import kit
+from helpers import (KIT, files_in, native_run, native_strace, run_natively_and_in_reference,
                      without_buffer_addresses)
 
 SAMPLES = KIT / "lab2" / "samples"
@@ -20,11 +20,8 @@ def samples():
 
 
 def arguments(source):
-    """The arguments of a `// arguments:` line, as the grader reads its programs'."""
-    for line in source.read_text().splitlines():
-        if line.startswith("// arguments:"):
-            return shlex.split(line.split(":", 1)[1])
-    return []
+    """The arguments of its `// arguments:` line, as the grader reads them."""
+    return kit.program_arguments(source.read_text())
 
 
 def same_trace(expected, actual):
@@ -78,21 +75,12 @@ def test_samples_are_not_the_hidden_programs():
 
 @pytest.mark.parametrize("source", samples(), ids=lambda p: p.stem)
 def test_sample_runs_in_the_vm_as_natively(kvm, build_program, tmp_path, source):
-    program = build_program(source, "-Wextra")
-    args = arguments(source)
-    native_dir, vm_dir = tmp_path / "native", tmp_path / "vm"
-    native_dir.mkdir()
-    vm_dir.mkdir()
+    native, vm, expected, trace, native_files, vm_files = run_natively_and_in_reference(
+        build_program(source, "-Wextra"), arguments(source), tmp_path)
 
-    log, native = native_run(program, args, native_dir)
-    vm = run([REFERENCE, "--trace", ".trace", program, *args], cwd=vm_dir)
-    trace = (vm_dir / ".trace").read_text().splitlines()
-    (vm_dir / ".trace").unlink()
-
-    expected = native_strace.trace_lines(log)
     assert same_trace(expected, trace), (
         "strace shows:\n" + "\n".join(expected) + "\nthe reference VMM prints:\n" +
         "\n".join(trace))
     assert vm.returncode == native.returncode, vm.stderr
     assert vm.stdout == native.stdout
-    assert files_in(vm_dir) == files_in(native_dir)
+    assert vm_files == native_files
